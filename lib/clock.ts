@@ -1,0 +1,39 @@
+/**
+ * The dispatcher's source of time. Every time read in the scheduler goes through one of these,
+ * so a virtual clock can stand in for the real one (`copas/sim`).
+ */
+export interface Clock {
+  /** Seconds (floating point); for the real clock, since the epoch. */
+  now(): number;
+  /**
+   * Calls `fn` once after `seconds` (0: as soon as the event loop has polled I/O once).
+   * Returns a handle for `clearTimer`.
+   */
+  setTimer(seconds: number, fn: () => void): unknown;
+  /** Cancels a timer made by `setTimer` (or `idle`); a handle that already fired is ignored. */
+  clearTimer(handle: unknown): void;
+  /**
+   * Optional: called by a dispatcher that has nothing to do for up to `seconds` (Infinity: no
+   * limit) unless woken sooner; calls `fn` when the wait is over. Without it the dispatcher
+   * uses `setTimer` (and no timer at all for Infinity). A virtual clock uses this to end the
+   * wait at once, or to jump to its next event.
+   */
+  idle?(seconds: number, fn: () => void): unknown;
+}
+
+const origin = performance.timeOrigin;
+
+/** The real clock: `performance` time (microsecond resolution) on the epoch's scale. */
+export const realClock: Clock = {
+  now: () => (origin + performance.now()) / 1000,
+  setTimer(seconds, fn) {
+    // setImmediate for 0 lets the event loop poll I/O first; setTimeout takes whole-ish ms.
+    if (seconds <= 0) return { imm: setImmediate(fn) };
+    return { tmo: setTimeout(fn, Math.min(seconds * 1000, 2 ** 31 - 1)) };
+  },
+  clearTimer(handle) {
+    const h = handle as { imm?: NodeJS.Immediate; tmo?: NodeJS.Timeout };
+    if (h.imm) clearImmediate(h.imm);
+    if (h.tmo) clearTimeout(h.tmo);
+  },
+};

@@ -1,0 +1,42 @@
+/**
+ * copas: Lua's Copas dispatcher for TypeScript. Handlers are generator functions that yield
+ * copas operations; the dispatcher multiplexes them over non-blocking sockets.
+ *
+ * ```ts
+ * import copas, { socket } from "copas";
+ * const [server] = await socket.bind("127.0.0.1", 20000);
+ * copas.addserver(server!, function* (skt) {
+ *   for (;;) {
+ *     const [line] = yield* copas.receive(skt);
+ *     if (line === null || line === "quit") break;
+ *     yield* copas.send(skt, line + "\n");
+ *   }
+ * });
+ * await copas(); // copas.loop()
+ * ```
+ *
+ * @module
+ */
+import { Copas, realSocket } from "./dispatcher.js";
+
+export { Copas, FAIRNESS_INTERVAL } from "./dispatcher.js";
+export type { CopasOptions, CopasStatus, ErrorHandler, AnySocket } from "./dispatcher.js";
+export { Thread } from "./trampoline.js";
+export { CopasSocket } from "./wrap.js";
+export type { SslParams } from "./wrap.js";
+export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER } from "./tcp.js";
+export type { SocketModule } from "./socket.js";
+export type { Clock } from "./clock.js";
+export type { Encoding } from "./patterns.js";
+export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./types.js";
+
+/** The dispatcher type, callable: `copas(...)` is `copas.loop(...)`. */
+export type CallableCopas = Copas & ((init?: Parameters<Copas["loop"]>[0], timeout?: number | null) => Promise<void>);
+
+/** The default dispatcher, on the real clock and network. */
+const copas = new Copas() as CallableCopas;
+
+/** The LuaSocket layer over Node's `net` (LuaSocket's `socket` module). */
+export const socket = realSocket;
+
+export default copas;

@@ -1,0 +1,15 @@
+/**
+ * "copas/socket": the LuaSocket layer alone, for code that wants LuaSocket's API without the
+ * dispatcher (`socket.bind`, `socket.connect`, `socket.select`, ...).
+ *
+ * ```ts
+ * import socket from "copas/socket";
+ * const [client, err] = await socket.connect("127.0.0.1", 20000);
+ * ```
+ */
+import { realSocket } from "./dispatcher.js";
+
+export { TcpSocket } from "./tcp.js";
+export type { SocketModule } from "./socket.js";
+export const { bind, connect, select, gettime, sleep, tcp, tcp4, tcp6 } = realSocket;
+export default realSocket;
