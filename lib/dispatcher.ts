@@ -80,6 +80,9 @@ export interface CopasStatus {
 /** Ops in a row that complete without waiting before a thread is made to `pause(0)`. */
 export const FAIRNESS_INTERVAL = 10;
 
+/** Steps run back to back (events always ready) before the event loop is let poll once. */
+const SPIN_LIMIT = 64;
+
 const SOCKET_TIMEOUT = (t: Thread): void => {
   void t; // replaced per dispatcher in the constructor (needs `this`)
 };
@@ -153,6 +156,11 @@ export class Copas extends Callable {
 
   #wake: (() => void) | null = null;
   #waitTimer: unknown = null;
+  #wakeQueued = false;
+  /** Steps run back to back without letting the event loop poll. */
+  #spins = 0;
+  /** Real clock: wake-ups go through setImmediate, so one step serves every event of a poll. */
+  #batchWakes: boolean;
 
   #defaultErrorHandler: ErrorHandler;
   #coreTimer = new Thread("copas_core_timer");
@@ -184,6 +192,7 @@ export class Copas extends Callable {
       this.socket = this.#clock === realClock ? realSocket : makeSocketModule(this.#network);
     }
     this.#trace = options.trace ? [] : null;
+    this.#batchWakes = this.#clock === realClock;
     this.#defaultErrorHandler = (err, t, skt) => {
       process.stderr.write(this.gettraceback(err, t, skt) + "\n");
     };
@@ -318,15 +327,20 @@ export class Copas extends Callable {
     this.#exiting = false;
     this.#exitWaiters = [];
     this.#running = true;
+    this.#inStep = true;
     try {
+      // step() inlined: no async call and no promise per iteration unless the loop must wait.
       for (;;) {
-        await this.step(to);
+        const t = this.#waitTime(to);
+        if (t >= 0) await this.#idle(t);
+        this.#runPhases();
         if (this.finished()) {
           if (this.#exiting) break;
           this.exit();
         }
       }
     } finally {
+      this.#inStep = false;
       this.#running = false;
     }
   }
@@ -337,29 +351,44 @@ export class Copas extends Callable {
    * work in that order. Resolves `true` if socket events were handled, `false` on a timeout.
    */
   async step(timeout?: number | null): Promise<boolean> {
-    let t = check.optNumber("step", "timeout", timeout) ?? Infinity;
+    const to = check.optNumber("step", "timeout", timeout);
     if (this.#inStep) throw new Error("copas.step: a step is already running");
     this.#inStep = true;
     try {
-      if (this.#runnable.length > 0 || this.finished()) t = 0; // nothing could end an endless wait
-      else {
-        const next = this.#timers.peek();
-        if (next !== undefined) t = Math.min(t, Math.max(0, next.time - this.#clock.now()));
-      }
-      if (t < 0) t = 0;
-      if (this.#readyR.length === 0 && this.#readyW.length === 0) {
-        if (this.#statsOn) this.#statsBeforeWait();
-        await this.#idle(t);
-        if (this.#statsOn) this.#statsAfterWait();
-      }
+      const t = this.#waitTime(to);
+      if (t >= 0) await this.#idle(t);
       return this.#runPhases();
     } finally {
       this.#inStep = false;
     }
   }
 
+  /**
+   * How long the coming step may wait for events: -1 when events are ready (no wait at all),
+   * else seconds (0: only let the event loop poll I/O once; Infinity: until an event).
+   * At most every SPIN_LIMIT steps the loop lets the event loop poll, so a steady supply of
+   * ready work can never starve Node's I/O.
+   */
+  #waitTime(timeout: number | undefined): number {
+    let t = timeout ?? Infinity;
+    if (this.#runnable.length > 0 || this.finished()) t = 0; // nothing could end an endless wait
+    else {
+      const next = this.#timers.peek();
+      if (next !== undefined) t = Math.min(t, Math.max(0, next.time - this.#clock.now()));
+    }
+    if (t < 0) t = 0;
+    if (this.#readyR.length > 0 || this.#readyW.length > 0) {
+      if (++this.#spins < SPIN_LIMIT) return -1;
+      t = 0;
+    }
+    this.#spins = 0;
+    if (this.#statsOn) this.#statsBeforeWait();
+    return t;
+  }
+
   #runPhases(): boolean {
     let events = false;
+    if (this.#statsOn) this.#statsAfterWait();
 
     // 1. Readable sockets: accept on servers, resume one waiting reader otherwise.
     const rl = this.#readyR;
@@ -1122,8 +1151,32 @@ export class Copas extends Callable {
     }
   };
 
+  /**
+   * Ends the current wait because work arrived. On the real clock the end is queued with
+   * setImmediate: every I/O callback of the current poll adds its event first, and one step
+   * serves them all, as one select() does in Copas. That is one macrotask per batch instead of
+   * one promise round per event.
+   */
   #doWake(): void {
-    const w = this.#wake!;
+    if (!this.#batchWakes) {
+      this.#wakeNow();
+      return;
+    }
+    if (this.#wakeQueued) return;
+    this.#wakeQueued = true;
+    setImmediate(this.#onWakeQueued);
+  }
+
+  #onWakeQueued = (): void => {
+    this.#wakeQueued = false;
+    // The wait this was queued for may have ended already (its timer fired); then end the
+    // current one only if work is waiting, never spuriously.
+    if (this.#readyR.length > 0 || this.#readyW.length > 0 || this.#runnable.length > 0) this.#wakeNow();
+  };
+
+  #wakeNow(): void {
+    const w = this.#wake;
+    if (w === null) return;
     this.#wake = null;
     if (this.#waitTimer !== null) {
       this.#clock.clearTimer(this.#waitTimer);
