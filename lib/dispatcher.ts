@@ -156,6 +156,11 @@ export class Copas extends Callable {
 
   #wake: (() => void) | null = null;
   #waitTimer: unknown = null;
+  /** The real-clock loop is parked waiting for an event or its timer (see #pump). */
+  #parked = false;
+  #unparkQueued = false;
+  #loopEnd: ((err: unknown) => void) | null = null;
+  #loopTimeout: number | undefined = undefined;
   #wakeQueued = false;
   /** Steps run back to back without letting the event loop poll. */
   #spins = 0;
@@ -328,8 +333,24 @@ export class Copas extends Callable {
     this.#exitWaiters = [];
     this.#running = true;
     this.#inStep = true;
+    if (this.#batchWakes) {
+      // Real clock: the loop runs from event callbacks (see #pump), no promise per step.
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.#loopEnd = (err) => (err === undefined ? resolve() : reject(err));
+          this.#loopTimeout = to;
+          const t = this.#waitTime(to);
+          if (t >= 0) this.#park(t);
+          else this.#pump();
+        });
+      } finally {
+        this.#inStep = false;
+        this.#running = false;
+      }
+      return;
+    }
     try {
-      // step() inlined: no async call and no promise per iteration unless the loop must wait.
+      // Virtual clocks: one awaited wait per step, so the clock decides what waiting means.
       for (;;) {
         const t = this.#waitTime(to);
         if (t >= 0) await this.#idle(t);
@@ -343,6 +364,73 @@ export class Copas extends Callable {
       this.#inStep = false;
       this.#running = false;
     }
+  }
+
+  /**
+   * The loop on the real clock. Runs steps back to back until one must wait, then parks: the
+   * next socket event runs the next step synchronously from its I/O callback (as a plain `net`
+   * handler would answer from its 'data' callback), and a timer or queued work resumes it
+   * through the event loop. So a step costs no promise, and a reply goes out at once.
+   */
+  #pump = (): void => {
+    try {
+      for (;;) {
+        this.#runPhases();
+        if (this.finished()) {
+          if (this.#exiting) {
+            this.#finishLoop(undefined);
+            return;
+          }
+          this.exit();
+        }
+        const t = this.#waitTime(this.#loopTimeout);
+        if (t >= 0) {
+          this.#park(t);
+          return;
+        }
+      }
+    } catch (e) {
+      this.#finishLoop(e);
+    }
+  };
+
+  /** Parks the pump for at most `t` seconds (Infinity: until an event). */
+  #park(t: number): void {
+    this.#parked = true;
+    if (t !== Infinity) this.#waitTimer = this.#clock.setTimer(t, this.#onParkTimer);
+  }
+
+  #onParkTimer = (): void => {
+    this.#waitTimer = null;
+    this.#unparkQueued = false;
+    if (!this.#parked) return;
+    this.#parked = false;
+    this.#pump();
+  };
+
+  /** Ends the park because work arrived: at once for socket events, else via the event loop. */
+  #unpark(now: boolean): void {
+    if (now) {
+      this.#parked = false;
+      this.#unparkQueued = false;
+      if (this.#waitTimer !== null) {
+        this.#clock.clearTimer(this.#waitTimer);
+        this.#waitTimer = null;
+      }
+      this.#pump();
+      return;
+    }
+    if (this.#unparkQueued) return;
+    this.#unparkQueued = true;
+    if (this.#waitTimer !== null) this.#clock.clearTimer(this.#waitTimer);
+    this.#waitTimer = this.#clock.setTimer(0, this.#onParkTimer);
+  }
+
+  #finishLoop(err: unknown): void {
+    const end = this.#loopEnd;
+    this.#loopEnd = null;
+    this.#parked = false;
+    end?.(err);
   }
 
   /**
@@ -910,7 +998,8 @@ export class Copas extends Callable {
   _ready(s: Selectable, dir: Direction): void {
     if (dir === READ) this.#readyR.push(s);
     else this.#readyW.push(s);
-    if (this.#wake !== null) this.#doWake();
+    if (this.#parked) this.#unpark(true);
+    else if (this.#wake !== null) this.#doWake();
   }
 
   #watch(s: Selectable, dir: Direction): void {
@@ -1068,7 +1157,8 @@ export class Copas extends Callable {
     if (t._state === State.Runnable || t._state === State.Dead) return;
     t._state = State.Runnable;
     this.#runnable.push(t);
-    if (this.#wake !== null) this.#doWake();
+    if (this.#parked) this.#unpark(false);
+    else if (this.#wake !== null) this.#doWake();
   }
 
   /** Takes `t` out of whatever it waits on (not its timeout). */

@@ -97,7 +97,7 @@ export function makeSocketModule(network: Network): SocketModule {
       const b = check.optNumber("socket.bind", "backlog", backlog);
       const s = new TcpSocket(network, host === "*" ? 4 : familyFor(host));
       s.bind(host, p);
-      const [ok, err] = await s.listen(b ?? 32);
+      const [ok, err] = await s.listen(b ?? 511);
       if (ok === null) {
         s.close();
         return [null, err];

@@ -160,7 +160,7 @@ export class TcpSocket extends Selectable {
 
   /** Starts listening on the bound address (default backlog 32, as LuaSocket). */
   async listen(backlog?: number): Promise<OkResult> {
-    const b = check.optNumber("listen", "backlog", backlog) ?? 32;
+    const b = check.optNumber("listen", "backlog", backlog) ?? 511;
     if (this.#closed) return [null, "closed"];
     if (this.#kind !== "master") return [null, "already connected"];
     const bind = this.#bind ?? { host: "*", port: 0 };
