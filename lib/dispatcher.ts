@@ -164,6 +164,8 @@ export class Copas extends Callable {
   #wakeQueued = false;
   /** Steps run back to back without letting the event loop poll. */
   #spins = 0;
+  /** The clock when the current step's phases began. */
+  #stepTime = 0;
   /** Real clock: wake-ups go through setImmediate, so one step serves every event of a poll. */
   #batchWakes: boolean;
 
@@ -291,7 +293,8 @@ export class Copas extends Callable {
     if (name !== undefined && name !== null) check.string("addnamedthread", "name", name);
     check.func("addthread", "fn", fn);
     const t = new Thread(name ?? undefined);
-    t._start = { fn: fn as ThreadFn, args };
+    t._fn = fn as ThreadFn;
+    t._args = args;
     this.#makeRunnable(t);
     return t;
   }
@@ -465,7 +468,10 @@ export class Copas extends Callable {
       if (next !== undefined) t = Math.min(t, Math.max(0, next.time - this.#clock.now()));
     }
     if (t < 0) t = 0;
-    if (this.#readyR.length > 0 || this.#readyW.length > 0) {
+    // Ready events, or (real clock) runnable threads: go on without a trip through the event
+    // loop, but let it poll I/O at least every SPIN_LIMIT steps. On a virtual clock a zero wait
+    // still goes to the clock, which may have deliveries due now.
+    if (this.#readyR.length > 0 || this.#readyW.length > 0 || (t === 0 && this.#batchWakes)) {
       if (++this.#spins < SPIN_LIMIT) return -1;
       t = 0;
     }
@@ -477,6 +483,7 @@ export class Copas extends Callable {
   #runPhases(): boolean {
     let events = false;
     if (this.#statsOn) this.#statsAfterWait();
+    this.#stepTime = this.#clock.now();
 
     // 1. Readable sockets: accept on servers, resume one waiting reader otherwise.
     const rl = this.#readyR;
@@ -501,14 +508,14 @@ export class Copas extends Callable {
     // 3. Due timers: sleepers join the runnable list (after those already there), timeout
     //    callbacks run now, outside any thread (errors go to "copas_core_timer").
     if (this.#timers.size > 0) {
-      const now = this.#clock.now();
+      const now = this.#stepTime;
       for (let e = this.#timers.peek(); e !== undefined && e.time <= now; e = this.#timers.peek()) {
         this.#timers.pop();
         const th = e.thread;
         if (e.callback === null) {
           this.#sleepers--;
           th._sleep = null;
-          this.#traceEvent("timer", th);
+          if (this.#trace !== null) this.#traceEvent("timer", th);
           this.#makeRunnable(th);
         } else {
           this.#timeouts--;
@@ -530,7 +537,7 @@ export class Copas extends Callable {
       for (let i = 0; i < list.length; i++) {
         const th = list[i]!;
         if (th._state === State.Runnable) {
-          this.#traceEvent("run", th);
+          if (this.#trace !== null) this.#traceEvent("run", th);
           this.#resume(th, null);
         }
       }
@@ -877,6 +884,11 @@ export class Copas extends Callable {
     return this.#clock;
   }
 
+  /** @internal the clock's time when the current step began (one read per step). */
+  get _stepTime(): number {
+    return this.#stepTime;
+  }
+
   /** @internal start of a socket op: cancels the thread's timeout (as Copas's sto_timeout). */
   _opBegin(t: Thread, kind: number): void {
     if (t._timeout !== null) this.#cancelTimeout(t);
@@ -1027,7 +1039,7 @@ export class Copas extends Callable {
       this.#watch(s, dir);
     }
     t._socket = null;
-    this.#traceEvent(dir === READ ? "read" : "write", t, s);
+    if (this.#trace !== null) this.#traceEvent(dir === READ ? "read" : "write", t, s);
     this.#resume(t, s);
   }
 
@@ -1048,17 +1060,20 @@ export class Copas extends Callable {
 
   /** Creates the thread's generator by calling fn, then resumes it at once. */
   #start(t: Thread, fn: ThreadFn, args: unknown[], skt: Selectable | null): void {
-    t._start = { fn, args };
+    t._fn = fn;
+    t._args = args;
     this.#resume(t, skt);
   }
 
   #resume(t: Thread, skt: Selectable | null): void {
     t._state = State.Running;
     this.#current = t;
-    if (t._frames.length === 0) {
+    if (t._gen === null) {
       // First run: call the thread function (Copas calls it on the first resume, too).
-      const st = t._start!;
-      t._start = null;
+      const fn = t._fn!;
+      const args = t._args!;
+      t._fn = null;
+      t._args = null;
       if (t._mode === RETURN) {
         this.#current = null;
         this.#finish(t, true, undefined, skt);
@@ -1066,14 +1081,14 @@ export class Copas extends Callable {
       }
       let r: unknown;
       try {
-        r = st.fn(...st.args);
+        r = args.length === 0 ? fn() : fn(...args);
       } catch (e) {
         this.#current = null;
         this.#finish(t, false, e, skt);
         return;
       }
-      if (isIterator(r)) t._frames.push(r);
-      else if (isThenable(r)) t._frames.push(awaitOp(r));
+      if (isIterator(r)) t._gen = r;
+      else if (isThenable(r)) t._gen = awaitOp(r);
       else {
         this.#current = null;
         this.#finish(t, true, r, skt);
@@ -1105,9 +1120,10 @@ export class Copas extends Callable {
 
   #finish(t: Thread, ok: boolean, value: unknown, skt: Selectable | null): void {
     t._state = State.Dead;
-    t._frames.length = 0;
+    t._gen = null;
+    t._stack = null;
     if (t._timeout !== null) this.#cancelTimeout(t);
-    this.#traceEvent(ok ? "end" : "error", t);
+    if (this.#trace !== null) this.#traceEvent(ok ? "end" : "error", t);
     if (!ok) this.#report(value, t, skt);
     else t._result = value;
     const c = t._autoclose;

@@ -68,10 +68,11 @@ let threadIds = 0;
 export class Thread {
   /** A number unique in this process. */
   readonly id: number;
-  /** Name given by `setthreadname`/`addnamedthread`, else `thread: 0x<id>`. */
-  name: string;
-  /** @internal generator frames, innermost last. */
-  _frames: Iterator<unknown, unknown, unknown>[] = [];
+  #name: string | null;
+  /** @internal the running (innermost) generator frame; null before start and after the end. */
+  _gen: Iterator<unknown, unknown, unknown> | null = null;
+  /** @internal outer frames of `yield gen` sub-calls, innermost last; null while there are none. */
+  _stack: Iterator<unknown, unknown, unknown>[] | null = null;
   /** @internal */
   _state: State = State.New;
   /** @internal how and with what the next resume enters. */
@@ -108,15 +109,26 @@ export class Thread {
   _lethargy: WeakRef<Thread> | null = null;
   /** @internal result of the thread function once it finished (futures). */
   _result: unknown = undefined;
-  /** @internal the thread function and its arguments, until the first resume calls it. */
-  _start: { fn: (...a: any[]) => unknown; args: unknown[] } | null = null;
+  /** @internal the thread function, until the first resume calls it. */
+  _fn: ((...a: any[]) => unknown) | null = null;
+  /** @internal its arguments. */
+  _args: unknown[] | null = null;
   /** @internal called once when the thread ends: (thread, ok, valueOrError). */
   _onExit: ((t: Thread, ok: boolean, v: unknown) => void) | null = null;
 
   /** @internal */
   constructor(name?: string) {
     this.id = ++threadIds;
-    this.name = name ?? `thread: 0x${this.id.toString(16).padStart(8, "0")}`;
+    this.#name = name ?? null;
+  }
+
+  /** Name given by `setthreadname`/`addnamedthread`, else `thread: 0x<id>` (made when read). */
+  get name(): string {
+    return (this.#name ??= `thread: 0x${this.id.toString(16).padStart(8, "0")}`);
+  }
+
+  set name(v: string) {
+    this.#name = v;
   }
 
   /** "running", "suspended" or "dead", as Lua's coroutine.status. */
@@ -136,16 +148,16 @@ function isIterator(v: object): v is Iterator<unknown, unknown, unknown> {
 /**
  * Runs `t` from its resume mode/value until it suspends, awaits, returns or fails.
  * On AWAIT the thenable is in `t._value`; on DONE the return value; on FAILED the error.
- * Steady state allocates nothing beyond what the generators themselves do.
+ * Steady state allocates nothing beyond what the generators themselves do: the innermost frame
+ * is a field, and an array of outer frames exists only while a `yield gen` sub-call runs.
  */
 export function drive(t: Thread): DriveResult {
-  const frames = t._frames;
+  let g = t._gen!;
   let mode = t._mode;
   let value = t._value;
   t._mode = NEXT;
   t._value = undefined;
   for (;;) {
-    const g = frames[frames.length - 1]!;
     let r: IteratorResult<unknown, unknown>;
     try {
       if (mode === NEXT) r = g.next(value);
@@ -156,21 +168,25 @@ export function drive(t: Thread): DriveResult {
         r = typeof g.return === "function" ? g.return(value) : { done: true, value };
       }
     } catch (e) {
-      frames.pop();
-      if (frames.length === 0) {
+      const outer = t._stack === null ? undefined : t._stack.pop();
+      if (outer === undefined) {
+        t._gen = null;
         t._value = e;
         return FAILED;
       }
+      t._gen = g = outer;
       mode = THROW;
       value = e;
       continue;
     }
     if (r.done === true) {
-      frames.pop();
-      if (frames.length === 0) {
+      const outer = t._stack === null ? undefined : t._stack.pop();
+      if (outer === undefined) {
+        t._gen = null;
         t._value = r.value;
         return DONE;
       }
+      t._gen = g = outer;
       // Cancellation keeps unwinding: each frame below gets return(), running its finally.
       mode = t._cancelled ? RETURN : NEXT;
       value = r.value;
@@ -180,7 +196,8 @@ export function drive(t: Thread): DriveResult {
     if (y === SUSPEND) return SUSPENDED;
     if (typeof y === "object" && y !== null) {
       if (isIterator(y)) {
-        frames.push(y);
+        (t._stack ??= []).push(g);
+        t._gen = g = y;
         mode = NEXT;
         value = undefined;
         continue;
