@@ -39,6 +39,11 @@ import * as check from "./check.js";
 import * as ops from "./ops.js";
 import { CopasSocket, unwrap } from "./wrap.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult, ThreadFn } from "./types.js";
+import { makeLockModule, type LockModule } from "./lock.js";
+import { makeSemaphoreModule, type SemaphoreModule } from "./semaphore.js";
+import { makeQueueModule, type QueueModule } from "./queue.js";
+import { makeFutureModule, type FutureModule } from "./future.js";
+import { makeTimerModule, type TimerModule } from "./timer.js";
 
 /** `fn(err, thread, socket)`: told of an error that ended a thread. */
 export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) => unknown;
@@ -166,6 +171,11 @@ export class Copas extends Callable {
   #minEver: number | null = null;
   #maxEver: number | null = null;
   #trace: string[] | null;
+  #lock: LockModule | null = null;
+  #semaphore: SemaphoreModule | null = null;
+  #queue: QueueModule | null = null;
+  #future: FutureModule | null = null;
+  #timer: TimerModule | null = null;
 
   constructor(options: CopasOptions = {}) {
     super();
@@ -212,6 +222,33 @@ export class Copas extends Callable {
 
   set autoclose(v: boolean) {
     this.#autoclose = !!v;
+  }
+
+  // Coordination submodules, bound to this dispatcher, made on first use.
+
+  /** Locks: `copas.lock.new(timeout?, notReentrant?)`. */
+  get lock(): LockModule {
+    return (this.#lock ??= makeLockModule(this));
+  }
+
+  /** Semaphores: `copas.semaphore.new(max, start?, timeout?)`. */
+  get semaphore(): SemaphoreModule {
+    return (this.#semaphore ??= makeSemaphoreModule(this));
+  }
+
+  /** Queues: `copas.queue.new({ name? })`. */
+  get queue(): QueueModule {
+    return (this.#queue ??= makeQueueModule(this));
+  }
+
+  /** Futures: `copas.future.addthread(fn, ...args)`. */
+  get future(): FutureModule {
+    return (this.#future ??= makeFutureModule(this));
+  }
+
+  /** Timers: `copas.timer.new({ delay, callback, ... })`. */
+  get timer(): TimerModule {
+    return (this.#timer ??= makeTimerModule(this));
   }
 
   /** Seconds on this dispatcher's clock. */
