@@ -79,8 +79,10 @@ export class Queue<T = unknown> {
 
   *#pop(timeout: number | undefined): Op<PopResult<T>> {
     if (this.#destroyed) return [null, "destroyed"];
-    const [ok, err] = yield* this.#sema.take(1, timeout);
-    if (ok === null) return [null, err];
+    if (!this.#sema._tryTake(1)) {
+      const [ok, err] = yield* this.#sema.take(1, timeout);
+      if (ok === null) return [null, err];
+    }
     const list = this.#list;
     const item = list[this.#first]!;
     list[this.#first++] = null;

@@ -63,10 +63,7 @@ export class Semaphore {
 
   *#take(n: number, timeout: number | undefined): Op<TrueResult> {
     if (this.#destroyed) return [null, "destroyed"];
-    if (this.#queue.waiting === 0 && this.#count >= n) {
-      this.#count -= n;
-      return [true, null];
-    }
+    if (this._tryTake(n)) return [true, null];
     if (n > this.max) return [null, "too many"];
     const limit = timeout ?? this.#timeout;
     if (limit === 0) return [null, "timeout"];
@@ -117,6 +114,13 @@ export class Semaphore {
     this.#destroyed = true;
     this.#queue.wakeAll(this.#d, DESTROYED);
     return [true, null];
+  }
+
+  /** @internal takes `n` at once if nobody waits and there are enough (take's fast path). */
+  _tryTake(n: number): boolean {
+    if (this.#queue.waiting !== 0 || this.#count < n || this.#destroyed) return false;
+    this.#count -= n;
+    return true;
   }
 
   /** @internal */
