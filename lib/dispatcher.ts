@@ -40,7 +40,7 @@ import * as ops from "./ops.js";
 import { CopasSocket, unwrap } from "./wrap.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult, ThreadFn } from "./types.js";
 import { makeLockModule, type LockModule } from "./lock.js";
-import { makeSemaphoreModule, type SemaphoreModule } from "./semaphore.js";
+import { makeSemaphoreModule, Semaphore, type SemaphoreModule } from "./semaphore.js";
 import { makeQueueModule, type QueueModule } from "./queue.js";
 import { makeFutureModule, type FutureModule } from "./future.js";
 import { makeTimerModule, type TimerModule } from "./timer.js";
@@ -164,7 +164,8 @@ export class Copas extends Callable {
   #socketTimeout: (t: Thread) => void = SOCKET_TIMEOUT;
 
   #exiting = false;
-  #exitWaiters: Thread[] = [];
+  /** Destroyed by exit(): its waiters are the threads in waitforexit() (as Copas 4.11). */
+  #exitSema = new Semaphore(this, 1, 0, Infinity);
 
   #stats: Record<string, number> | null = null;
   #statsOn = false;
@@ -353,7 +354,7 @@ export class Copas extends Callable {
     const to = check.optNumber("loop", "timeout", timeout);
     if (this.#running) throw new Error("copas.loop: the loop is already running");
     this.#exiting = false;
-    this.#exitWaiters = [];
+    this.#exitSema = new Semaphore(this, 1, 0, Infinity);
     this.#running = true;
     try {
       for (;;) {
@@ -478,9 +479,7 @@ export class Copas extends Callable {
   exit(): void {
     if (this.#exiting) return;
     this.#exiting = true;
-    const waiters = this.#exitWaiters;
-    this.#exitWaiters = [];
-    for (const t of waiters) this.wakeup(t);
+    this.#exitSema.destroy();
   }
 
   /** True once `exit()` was called (reset when `loop()` starts). */
@@ -490,7 +489,7 @@ export class Copas extends Callable {
 
   /** Op: waits until `exit()` is called (returns at once if it was). */
   waitforexit(): Op<void> {
-    return ops.waitforexit(this);
+    return ops.waitforexit(this.#exitSema);
   }
 
   /**
@@ -858,12 +857,6 @@ export class Copas extends Callable {
       t._lethargy = ref;
       this.#lethargy.add(ref);
     }
-  }
-
-  /** @internal parks `t` until exit(). */
-  _exitWait(t: Thread): void {
-    this._sleep(t, -1);
-    this.#exitWaiters.push(t);
   }
 
   /** @internal the thread finished an op without waiting; true when it must yield for fairness. */
