@@ -1,11 +1,6 @@
 import { expect } from "chai";
-import { Copas, ERROR, Future, PENDING, SUCCESS } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { run } from "./helpers/run.js";
-
-function fresh(): Copas {
-  return new Copas({ clock: new FakeClock(0) });
-}
+import { ERROR, Future, PENDING, SUCCESS } from "copas";
+import { fresh, run } from "./helpers/run.js";
 
 describe("future", () => {
   it("has the status constants", () => {

@@ -1,11 +1,6 @@
 import { expect } from "chai";
-import { Copas, Lock, type Thread } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { run } from "./helpers/run.js";
-
-function fresh(): Copas {
-  return new Copas({ clock: new FakeClock(0) });
-}
+import { Lock, type Thread } from "copas";
+import { fresh, run } from "./helpers/run.js";
 
 describe("lock", () => {
   it("hangs off every dispatcher, bound to it", () => {

@@ -1,11 +1,6 @@
 import { expect } from "chai";
-import { Copas, Queue, type Thread } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { run } from "./helpers/run.js";
-
-function fresh(): Copas {
-  return new Copas({ clock: new FakeClock(0) });
-}
+import { Queue, type Thread } from "copas";
+import { fresh, run } from "./helpers/run.js";
 
 describe("queue", () => {
   it("names unnamed queues per dispatcher, and workers after their queue", () => {

@@ -1,11 +1,6 @@
 import { expect } from "chai";
-import { Copas, Timer } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { run } from "./helpers/run.js";
-
-function fresh(): Copas {
-  return new Copas({ clock: new FakeClock(0) });
-}
+import { Timer } from "copas";
+import { fresh, run } from "./helpers/run.js";
 
 describe("timer", () => {
   it("recurs, honours initial_delay, cancels, re-arms, survives errors (Copas tests/timer.lua)", async () => {

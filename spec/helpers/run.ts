@@ -1,7 +1,13 @@
-// Runs a dispatcher's loop and fails the test with the first error a thread raised (the
-// default handler would only print it).
+// Test harness: a dispatcher on the fake clock, and a loop runner that fails the test with
+// the first error a thread raised (the default handler would only print it).
 
-import type { Copas } from "copas";
+import { Copas } from "copas";
+import { FakeClock } from "./fake-clock.js";
+
+/** A fresh dispatcher on a fake clock starting at 0. */
+export function fresh(): Copas {
+  return new Copas({ clock: new FakeClock(0) });
+}
 
 export async function run(copas: Copas, init?: () => unknown): Promise<void> {
   const errors: unknown[] = [];
