@@ -56,3 +56,17 @@ export function port(fn: string, arg: string, v: unknown): number {
   }
   return v;
 }
+
+/** `undefined`/`null`, or seconds: a number >= 0 (`Infinity` allowed: no limit). */
+export function optSeconds(fn: string, arg: string, v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !(v >= 0)) fail(fn, arg, "a number >= 0 (seconds; Infinity: no limit), null or undefined", v);
+  return v;
+}
+
+/** `undefined`/`null`, or a finite number >= 0 (a count of resources). */
+export function optCount(fn: string, arg: string, v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !(v >= 0) || v === Infinity) fail(fn, arg, "a finite number >= 0, null or undefined", v);
+  return v;
+}

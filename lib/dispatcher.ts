@@ -39,6 +39,11 @@ import * as check from "./check.js";
 import * as ops from "./ops.js";
 import { CopasSocket, unwrap } from "./wrap.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult, ThreadFn } from "./types.js";
+import { makeLockModule, type LockModule } from "./lock.js";
+import { makeSemaphoreModule, Semaphore, type SemaphoreModule } from "./semaphore.js";
+import { makeQueueModule, type QueueModule } from "./queue.js";
+import { makeFutureModule, type FutureModule } from "./future.js";
+import { makeTimerModule, type TimerModule } from "./timer.js";
 
 /** `fn(err, thread, socket)`: told of an error that ended a thread. */
 export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) => unknown;
@@ -174,13 +179,19 @@ export class Copas extends Callable {
   #socketTimeout: (t: Thread) => void = SOCKET_TIMEOUT;
 
   #exiting = false;
-  #exitWaiters: Thread[] = [];
+  /** Destroyed by exit(): its waiters are the threads in waitforexit() (as Copas 4.11). */
+  #exitSema = new Semaphore(this, 1, 0, Infinity);
 
   #stats: Record<string, number> | null = null;
   #statsOn = false;
   #minEver: number | null = null;
   #maxEver: number | null = null;
   #trace: string[] | null;
+  #lock: LockModule | null = null;
+  #semaphore: SemaphoreModule | null = null;
+  #queue: QueueModule | null = null;
+  #future: FutureModule | null = null;
+  #timer: TimerModule | null = null;
 
   constructor(options: CopasOptions = {}) {
     super();
@@ -228,6 +239,33 @@ export class Copas extends Callable {
 
   set autoclose(v: boolean) {
     this.#autoclose = !!v;
+  }
+
+  // Coordination submodules, bound to this dispatcher, made on first use.
+
+  /** Locks: `copas.lock.new(timeout?, notReentrant?)`. */
+  get lock(): LockModule {
+    return (this.#lock ??= makeLockModule(this));
+  }
+
+  /** Semaphores: `copas.semaphore.new(max, start?, timeout?)`. */
+  get semaphore(): SemaphoreModule {
+    return (this.#semaphore ??= makeSemaphoreModule(this));
+  }
+
+  /** Queues: `copas.queue.new({ name? })`. */
+  get queue(): QueueModule {
+    return (this.#queue ??= makeQueueModule(this));
+  }
+
+  /** Futures: `copas.future.addthread(fn, ...args)`. */
+  get future(): FutureModule {
+    return (this.#future ??= makeFutureModule(this));
+  }
+
+  /** Timers: `copas.timer.new({ delay, callback, ... })`. */
+  get timer(): TimerModule {
+    return (this.#timer ??= makeTimerModule(this));
   }
 
   /** Seconds on this dispatcher's clock. */
@@ -333,7 +371,7 @@ export class Copas extends Callable {
     const to = check.optNumber("loop", "timeout", timeout);
     if (this.#running) throw new Error("copas.loop: the loop is already running");
     this.#exiting = false;
-    this.#exitWaiters = [];
+    this.#exitSema = new Semaphore(this, 1, 0, Infinity);
     this.#running = true;
     this.#inStep = true;
     if (this.#batchWakes) {
@@ -565,9 +603,7 @@ export class Copas extends Callable {
   exit(): void {
     if (this.#exiting) return;
     this.#exiting = true;
-    const waiters = this.#exitWaiters;
-    this.#exitWaiters = [];
-    for (const t of waiters) this.wakeup(t);
+    this.#exitSema.destroy();
   }
 
   /** True once `exit()` was called (reset when `loop()` starts). */
@@ -577,7 +613,7 @@ export class Copas extends Callable {
 
   /** Op: waits until `exit()` is called (returns at once if it was). */
   waitforexit(): Op<void> {
-    return ops.waitforexit(this);
+    return ops.waitforexit(this.#exitSema);
   }
 
   /**
@@ -950,12 +986,6 @@ export class Copas extends Callable {
       t._lethargy = ref;
       this.#lethargy.add(ref);
     }
-  }
-
-  /** @internal parks `t` until exit(). */
-  _exitWait(t: Thread): void {
-    this._sleep(t, -1);
-    this.#exitWaiters.push(t);
   }
 
   /** @internal the thread finished an op without waiting; true when it must yield for fairness. */

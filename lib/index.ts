@@ -27,6 +27,16 @@ export type { SslParams } from "./wrap.js";
 export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER } from "./tcp.js";
 export type { SocketModule } from "./socket.js";
 export type { Clock } from "./clock.js";
+export { Lock, LOCK_TIMEOUT } from "./lock.js";
+export type { LockModule, LockGetResult, TrueResult } from "./lock.js";
+export { Semaphore, SEMAPHORE_TIMEOUT } from "./semaphore.js";
+export type { SemaphoreModule, CountResult } from "./semaphore.js";
+export { Queue } from "./queue.js";
+export type { QueueModule, QueueOptions, PopResult } from "./queue.js";
+export { Future, PENDING, SUCCESS, ERROR } from "./future.js";
+export type { FutureModule, FutureResult, FutureTry, ResultOf } from "./future.js";
+export { Timer } from "./timer.js";
+export type { TimerModule, TimerOptions } from "./timer.js";
 export type { Encoding } from "./patterns.js";
 export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./types.js";
 

@@ -8,6 +8,7 @@ import { READ, WRITE, type Selectable } from "./select.js";
 import { SUSPEND } from "./trampoline.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult } from "./types.js";
 import type { CopasSocket } from "./wrap.js";
+import type { Semaphore } from "./semaphore.js";
 
 /** Largest UDP datagram copas receives by default (as Copas's UDP_DATAGRAM_MAX). */
 export const UDP_DATAGRAM_MAX = 8192;
@@ -49,10 +50,9 @@ export function* pause(d: Copas, seconds: number): Op<number> {
   return c.now() - s0;
 }
 
-export function* waitforexit(d: Copas): Op<void> {
-  if (d.exiting()) return;
-  d._exitWait(d._self("waitforexit"));
-  yield SUSPEND;
+/** Waits on the dispatcher's exit semaphore, which exit() destroys (as Copas 4.11). */
+export function* waitforexit(exitSema: Semaphore): Op<void> {
+  yield* exitSema.take(1);
 }
 
 export function* receive(
