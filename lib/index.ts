@@ -25,6 +25,7 @@ export { Thread } from "./trampoline.js";
 export { CopasSocket } from "./wrap.js";
 export type { SslParams } from "./wrap.js";
 export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER } from "./tcp.js";
+export { UdpSocket, DEFAULT_RECV_BACKLOG, MAX_DATAGRAM } from "./udp.js";
 export type { SocketModule } from "./socket.js";
 export type { Clock } from "./clock.js";
 export { Lock, LOCK_TIMEOUT } from "./lock.js";

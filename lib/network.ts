@@ -2,6 +2,7 @@
 // `net`; `copas/sim` provides an in-memory one with the same shape, so the socket classes, the
 // receive patterns and the dispatcher are the same code in both.
 
+import dgram from "node:dgram";
 import net from "node:net";
 import type { Clock } from "./clock.js";
 
@@ -50,6 +51,26 @@ export interface ListenOptions {
   onConnection(s: StreamLike): void;
 }
 
+/** The part of `dgram.Socket` a UDP object uses. Events: message, error, close. */
+export interface DatagramLike {
+  on(event: "message", fn: (msg: Buffer, rinfo: { address: string; port: number; family: string }) => void): unknown;
+  on(event: "error", fn: (err: Error & { code?: string }) => void): unknown;
+  on(event: "close" | "listening", fn: () => void): unknown;
+  bind(port: number, address: string | undefined, cb: () => void): unknown;
+  connect(port: number, address: string, cb: (err?: Error) => void): unknown;
+  disconnect(): unknown;
+  send(msg: Uint8Array, cb: (err: Error | null) => void): unknown;
+  send(msg: Uint8Array, port: number, address: string, cb: (err: Error | null) => void): unknown;
+  close(): unknown;
+  address(): { address: string; port: number; family: string };
+  remoteAddress(): { address: string; port: number; family: string };
+  setBroadcast(flag: boolean): unknown;
+  setMulticastTTL(ttl: number): unknown;
+  setMulticastLoopback(flag: boolean): unknown;
+  addMembership(group: string, iface?: string): unknown;
+  dropMembership(group: string, iface?: string): unknown;
+}
+
 /** What a LuaSocket layer runs on. */
 export interface Network {
   /** Name used in messages: "real" or "sim". */
@@ -58,6 +79,8 @@ export interface Network {
   /** Starts a connection; the stream emits "connect" or "error". */
   connect(o: ConnectOptions): StreamLike;
   listen(o: ListenOptions): Promise<[ListenerLike, null] | [null, string]>;
+  /** Makes an unbound datagram socket (optional: a network without UDP leaves it out). */
+  datagram?(o: { type: "udp4" | "udp6"; reuseAddr: boolean; ipv6Only: boolean }): DatagramLike;
 }
 
 /** Maps a Node error to LuaSocket's string for it. */
@@ -90,7 +113,10 @@ export function errorString(e: unknown): string {
     case "ENETUNREACH":
       return "network is unreachable";
     case "EISCONN":
+    case "ERR_SOCKET_DGRAM_IS_CONNECTED":
       return "already connected";
+    case "EMSGSIZE":
+      return "message too long";
     default:
       return String(err?.message ?? e).toLowerCase();
   }
@@ -123,6 +149,10 @@ export function makeRealNetwork(clock: Clock): Network {
           resolve([server, null]);
         });
       });
+    },
+    datagram(o) {
+      // Buffers sized so one datagram of 65,507 bytes fits (the OS may cap these silently).
+      return dgram.createSocket({ ...o, recvBufferSize: 1 << 18, sendBufferSize: 1 << 17 });
     },
   };
 }

@@ -10,6 +10,7 @@
 import { realSocket } from "./dispatcher.js";
 
 export { TcpSocket } from "./tcp.js";
+export { UdpSocket } from "./udp.js";
 export type { SocketModule } from "./socket.js";
-export const { bind, connect, select, gettime, sleep, tcp, tcp4, tcp6 } = realSocket;
+export const { bind, connect, select, gettime, sleep, tcp, tcp4, tcp6, udp, udp4, udp6 } = realSocket;
 export default realSocket;

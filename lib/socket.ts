@@ -5,6 +5,7 @@ import type { Clock } from "./clock.js";
 import type { Network } from "./network.js";
 import { READ, Selectable, WRITE, type Direction, type Watcher } from "./select.js";
 import { TcpSocket } from "./tcp.js";
+import { UdpSocket } from "./udp.js";
 import * as check from "./check.js";
 
 /** The LuaSocket layer: the functions of LuaSocket's `socket` module that copas programs use. */
@@ -17,6 +18,10 @@ export interface SocketModule {
   tcp(): TcpSocket;
   tcp4(): TcpSocket;
   tcp6(): TcpSocket;
+  /** An unbound UDP object (IPv4 or IPv6 as the first address it is given says). */
+  udp(): UdpSocket;
+  udp4(): UdpSocket;
+  udp6(): UdpSocket;
   /** A listening server on `host:port` ("*": all interfaces; port 0: any free port). */
   bind(host: string, port: number | string, backlog?: number): Promise<[TcpSocket, null] | [null, string]>;
   /** A connected client: LuaSocket's blocking shortcut, as a Promise. */
@@ -91,6 +96,9 @@ export function makeSocketModule(network: Network): SocketModule {
     tcp: () => new TcpSocket(network, 0),
     tcp4: () => new TcpSocket(network, 4),
     tcp6: () => new TcpSocket(network, 6),
+    udp: () => new UdpSocket(network, 0),
+    udp4: () => new UdpSocket(network, 4),
+    udp6: () => new UdpSocket(network, 6),
     async bind(host, port, backlog) {
       check.string("socket.bind", "host", host);
       const p = check.port("socket.bind", "port", port);
