@@ -315,7 +315,7 @@ export class TcpSocket extends Selectable {
       s.removeAllListeners("end");
       s.removeAllListeners("connect");
       s.removeAllListeners("close");
-      if (s.writableLength === 0) s.destroy();
+      if (s.writableLength === 0 && !this._flushOnClose) s.destroy();
       else {
         s.write(EMPTY, "latin1", () => s.destroy());
         s.end();
@@ -466,6 +466,9 @@ export class TcpSocket extends Selectable {
   override toString(): string {
     return this.#closed ? "tcp{closed}" : `tcp{${this.#kind}}`;
   }
+
+  /** @internal true when the stream may hold output of its own (TLS): close then flushes first. */
+  protected _flushOnClose = false;
 
   /** @internal the carrying stream and the bytes read but not yet received, for a TLS upgrade. */
   _takeStream(): { stream: StreamLike; pending: Buffer } | null {
