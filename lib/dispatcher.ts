@@ -37,7 +37,9 @@ import {
 } from "./trampoline.js";
 import * as check from "./check.js";
 import * as ops from "./ops.js";
-import { CopasSocket, unwrap } from "./wrap.js";
+import { dohandshake, tlsHooks } from "./tls.js";
+import type { TlsSocket } from "./tls-socket.js";
+import { CopasSocket, unwrap, type TlsHooks } from "./wrap.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult, ThreadFn } from "./types.js";
 import { makeLockModule, type LockModule } from "./lock.js";
 import { makeSemaphoreModule, Semaphore, type SemaphoreModule } from "./semaphore.js";
@@ -850,6 +852,20 @@ export class Copas extends Callable {
   /** Op: connects a master socket, waiting until done: `[1, null]` or `[null, err]`. */
   connect(skt: AnySocket, host: string, port: number): Op<OkResult> {
     return ops.connect(this, this.#raw("connect", "skt", skt), host, port);
+  }
+
+  /**
+   * Op: TLS handshake on a connected TCP socket (LuaSec's parameters, see lib/tls-params.ts):
+   * `[tlsSocket, null]`, or `[null, "timeout"]` after the socket's connect timeout; any other
+   * failure throws `"TLS/SSL handshake failed: <reason>"`. Use the returned socket from then on.
+   */
+  dohandshake(skt: AnySocket, sslparams: unknown): Op<[TlsSocket, null] | [null, string]> {
+    return dohandshake(this, this.#raw("dohandshake", "skt", skt), sslparams);
+  }
+
+  /** @internal TLS for wrapped sockets (lib/tls.ts). */
+  get _tls(): TlsHooks {
+    return tlsHooks;
   }
 
   /** Closes a socket (threads waiting on it wake and see "closed"). */

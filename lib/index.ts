@@ -26,6 +26,7 @@ export { CopasSocket } from "./wrap.js";
 export type { SslParams } from "./wrap.js";
 export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER } from "./tcp.js";
 export { UdpSocket, DEFAULT_RECV_BACKLOG, MAX_DATAGRAM } from "./udp.js";
+export { TlsSocket } from "./tls-socket.js";
 export type { SocketModule } from "./socket.js";
 export type { Clock } from "./clock.js";
 export { Lock, LOCK_TIMEOUT } from "./lock.js";

@@ -7,7 +7,7 @@ import type { Copas } from "./dispatcher.js";
 import { READ, WRITE, type Selectable } from "./select.js";
 import { SUSPEND } from "./trampoline.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult } from "./types.js";
-import type { CopasSocket } from "./wrap.js";
+import { normalizeSsl, type CopasSocket } from "./wrap.js";
 import type { Semaphore } from "./semaphore.js";
 
 /** Largest UDP datagram copas receives by default (as Copas's UDP_DATAGRAM_MAX). */
@@ -209,7 +209,11 @@ function* runHandler(
   args: unknown[],
 ): Op<unknown> {
   const w = d.wrap(skt as Selectable, sslparams);
-  yield* w._serverHandshake();
+  if (!(yield* w._serverHandshake())) {
+    // The handshake timed out: the client is dropped, the handler never runs (Copas #189).
+    w.close();
+    return undefined;
+  }
   const r = fn(w, ...args);
   if (typeof r === "object" && r !== null && typeof (r as Generator)[Symbol.iterator] === "function" && typeof (r as Generator).next === "function") {
     return yield* r as Generator<unknown, unknown, unknown>;
@@ -225,5 +229,6 @@ export function makeHandler(
   fn: (skt: CopasSocket, ...a: unknown[]) => unknown,
   sslparams: unknown,
 ): (skt: unknown, ...args: unknown[]) => Op<unknown> {
+  normalizeSsl(sslparams, "handler"); // bad parameters fail here, not in each client's thread
   return (skt: unknown, ...args: unknown[]) => runHandler(d, fn, sslparams, skt, args);
 }

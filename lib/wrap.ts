@@ -11,20 +11,29 @@ export interface SslParams {
   sni: { names: unknown; strict?: boolean } | false;
 }
 
-export function normalizeSsl(sslt: unknown): SslParams {
+/**
+ * LuaSec's shapes, as Copas's normalize_sslt: `{ wrap, sni }`, a bare wrap table (LuaSec keys or
+ * Node TLS options) or a `tls.SecureContext`. Unlike Copas (#210), an empty table is an error:
+ * Copas took it for "no TLS" and went on in plain text.
+ */
+export function normalizeSsl(sslt: unknown, fn = "wrap"): SslParams {
   if (sslt === undefined || sslt === null) return { wrap: false, sni: false };
   if (typeof sslt !== "object") {
-    throw new TypeError(`wrap: bad argument 'sslparams' (expected a table of TLS parameters, got a ${typeof sslt})`);
+    throw new TypeError(`${fn}: bad argument 'sslparams' (expected a table of TLS parameters, got a ${typeof sslt})`);
   }
   const t = sslt as Record<string, unknown>;
-  if (t.mode !== undefined || t.protocol !== undefined || t.key !== undefined || t.certificate !== undefined) {
-    return { wrap: t, sni: false };
+  if (isContext(t) || t.mode !== undefined || t.protocol !== undefined) return { wrap: t, sni: false };
+  if (t.wrap !== undefined || t.sni !== undefined) {
+    const r: SslParams = { wrap: t.wrap || false, sni: (t.sni as SslParams["sni"]) || false };
+    if (r.wrap || r.sni) return r;
   }
-  if (t.wrap === undefined && t.sni === undefined && !isContext(t)) {
-    return { wrap: t, sni: false };
+  if (Object.keys(t).length === 0 || t.wrap !== undefined || t.sni !== undefined) {
+    throw new TypeError(
+      `${fn}: bad argument 'sslparams' (expected TLS parameters: { wrap, sni }, a wrap table (mode, key, certificate, ...), ` +
+        `Node TLS options or a tls.SecureContext; got an empty table, which would mean plain text)`,
+    );
   }
-  if (isContext(t)) return { wrap: t, sni: false };
-  return { wrap: t.wrap ?? false, sni: (t.sni as SslParams["sni"]) ?? false };
+  return { wrap: t, sni: false };
 }
 
 function isContext(t: object): boolean {
@@ -52,9 +61,9 @@ export class CopasSocket {
 
   /** @internal use copas.wrap */
   constructor(copas: Copas, socket: Selectable, sslparams: unknown) {
+    this.ssl_params = normalizeSsl(sslparams);
     this.copas = copas;
     this.socket = socket;
-    this.ssl_params = normalizeSsl(sslparams);
   }
 
   #raw(): Raw {
@@ -193,10 +202,29 @@ export class CopasSocket {
     return yield* tls.handshake(this, sslparams ?? this.ssl_params.wrap);
   }
 
-  /** @internal server side of `copas.handler`: SNI and handshake when TLS parameters were given. */
-  *_serverHandshake(): Op<void> {
+  /** TLS: the ALPN protocol agreed on: `[proto, null]`, or `[null, "not a tls socket"]`. */
+  getalpn(): [string | null, null] | [null, string] {
+    const f = (this.socket as { getalpn?: () => [string | null, null] }).getalpn;
+    return typeof f === "function" ? f.call(this.socket) : [null, "not a tls socket"];
+  }
+
+  /** TLS server: the name the client asked for: `[name, null]`, or `[null, "not a tls socket"]`. */
+  getsniname(): [string | null, null] | [null, string] {
+    const f = (this.socket as { getsniname?: () => [string | null, null] }).getsniname;
+    return typeof f === "function" ? f.call(this.socket) : [null, "not a tls socket"];
+  }
+
+  /**
+   * @internal server side of `copas.handler`: SNI and handshake when TLS parameters were given.
+   * False when the handshake timed out: the protected handler must not run (Copas #189).
+   */
+  *_serverHandshake(): Op<boolean> {
     if (this.ssl_params.sni) this.sni(this.ssl_params.sni.names, this.ssl_params.sni.strict);
-    if (this.ssl_params.wrap) yield* this.dohandshake(this.ssl_params.wrap);
+    if (!this.ssl_params.wrap) return true;
+    const tls = (this.copas as unknown as { _tls?: TlsHooks })._tls;
+    if (!tls) throw new TypeError("dohandshake: TLS needs lib/tls.ts, which this build lacks");
+    const [ok] = yield* tls.handshake(this, this.ssl_params.wrap, true);
+    return ok !== null;
   }
 
   toString(): string {
@@ -207,7 +235,8 @@ export class CopasSocket {
 /** @internal what lib/tls.ts provides to wrapped sockets. */
 export interface TlsHooks {
   sni(w: CopasSocket, names: unknown, strict: boolean | undefined): unknown;
-  handshake(w: CopasSocket, params: unknown): Op<[CopasSocket, null] | [null, string]>;
+  /** `server`: the side to take when the parameters have no `mode`. */
+  handshake(w: CopasSocket, params: unknown, server?: boolean): Op<[CopasSocket, null] | [null, string]>;
 }
 
 function* sendNow(r: SendResult): Op<SendResult> {
