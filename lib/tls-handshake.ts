@@ -102,11 +102,20 @@ export class TlsHandshake extends Selectable {
     if (this.#done) return;
     const sock = this.#sock!;
     if (this.#server && this.#cfg.verifyPeer) {
-      // node:tls leaves a server's check of the client certificate to its caller.
+      // node:tls checks a client certificate only for sockets of a tls.Server; a socket made
+      // on its own asks OpenSSL's verdict the way tls.Server does (the handle's verifyError).
       const cert = sock.getPeerCertificate();
       const has = cert !== null && Object.keys(cert).length > 0;
       if (!has && this.#cfg.requirePeerCert) return this.#fail("peer did not return a certificate");
-      if (has && !sock.authorized) return this.#fail(String(sock.authorizationError));
+      if (has) {
+        const h = (sock as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } })._handle;
+        const err = h?.verifyError ? h.verifyError() : new Error("cannot verify the peer certificate");
+        if (err) {
+          sock.authorizationError = err as Error;
+          return this.#fail(`certificate verify failed: ${err.message}`);
+        }
+        sock.authorized = true;
+      }
     }
     this.#release(sock);
     const family = sock.remoteFamily === "IPv6" ? 6 : 4;
