@@ -1,0 +1,114 @@
+// TLS echo: copas (copas.handler with LuaSec-style parameters, line receive and send) against a
+// plain node:tls callback echo server, in the same run, on the same certificates. The load comes
+// from separate processes (bench/clients/tls-load.ts): 2 x 25 connections playing ping-pong
+// with 64-byte lines; the figure is echoes per second summed over the clients.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import tls from "node:tls";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Copas, type CopasSocket } from "copas";
+import type { BenchRow, BenchSuite } from "../types.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const CERTS = path.join(ROOT, "spec/fixtures/");
+const CLIENT = path.join(ROOT, "bench/clients/tls-load.ts");
+const PROCS = 2;
+const CONNS = 25;
+
+/** Runs the load processes against `port`; resolves with messages per second. */
+async function load(port: number, warmup: number, seconds: number): Promise<number> {
+  const runs = Array.from({ length: PROCS }, () => {
+    const child = spawn(
+      process.execPath,
+      ["--conditions=source", "--import", "tsx", CLIENT, String(port), String(CONNS), String(warmup), String(seconds), CERTS + "rootA.pem"],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    return new Promise<number>((resolve, reject) => {
+      child.on("exit", (code) => {
+        if (code !== 0) return reject(new Error(`tls-load exited with ${code}`));
+        const r = JSON.parse(out) as { messages: number; seconds: number; open: number };
+        if (r.open !== CONNS) return reject(new Error(`tls-load: ${r.open} of ${CONNS} connections opened`));
+        resolve(r.messages / r.seconds);
+      });
+    });
+  });
+  let sum = 0;
+  for (const r of await Promise.all(runs)) sum += r;
+  return sum;
+}
+
+function* echo(skt: CopasSocket) {
+  skt.setoption("tcp-nodelay", true);
+  for (;;) {
+    const [line] = yield* skt.receive();
+    if (line === null) return;
+    yield* skt.send(line + "\n");
+  }
+}
+
+async function copasServer(warmup: number, seconds: number): Promise<number> {
+  const copas = new Copas();
+  copas.seterrorhandler(() => {}, true); // clients are killed at the end, mid-connection
+  const params = { mode: "server", protocol: "any", key: CERTS + "serverAkey.pem", certificate: CERTS + "serverA.pem" };
+  const [server, err] = await copas.socket.bind("127.0.0.1", 0);
+  if (server === null) throw new Error(`tls bench: cannot listen: ${err}`);
+  copas.addserver(server, copas.handler(echo, params));
+  const loop = copas.loop();
+  try {
+    return await load(server.getsockname()[1] as number, warmup, seconds);
+  } finally {
+    copas.addthread(() => copas.removeserver(server));
+    await loop;
+  }
+}
+
+async function nodeServer(warmup: number, seconds: number): Promise<number> {
+  const server = tls.createServer(
+    { key: fs.readFileSync(CERTS + "serverAkey.pem"), cert: fs.readFileSync(CERTS + "serverA.pem") },
+    (s) => {
+      s.setNoDelay(true);
+      s.on("data", (d) => s.write(d));
+      s.on("error", () => {});
+    },
+  );
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  try {
+    const port = (server.address() as { port: number }).port;
+    return await load(port, warmup, seconds);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+const suite: BenchSuite = {
+  name: "tls",
+  async run({ quick }) {
+    const warmup = quick ? 0.3 : 1;
+    const seconds = quick ? 1 : 4;
+    const ours = await copasServer(warmup, seconds);
+    const base = await nodeServer(warmup, seconds);
+    const ratio = ours / base;
+    const row: BenchRow = {
+      name: `tls echo ${PROCS * CONNS} conns`,
+      value: Math.round(ours),
+      unit: "msgs/s",
+      baseline: Math.round(base),
+      baselineName: "node tls callbacks",
+      target: ">= 0.8x",
+      pass: ratio >= 0.8,
+      note: `${ratio.toFixed(2)}x; ${PROCS} client processes x ${CONNS} connections, 64-byte lines, ${seconds} s`,
+    };
+    return [row];
+  },
+};
+
+export default suite;
+
+// `node --conditions=source --import tsx bench/suites/tls.ts [--quick]` runs this suite alone.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const rows = await suite.run({ quick: process.argv.includes("--quick") });
+  console.log(rows);
+}
