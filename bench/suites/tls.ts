@@ -1,7 +1,8 @@
 // TLS echo: copas (copas.handler with LuaSec-style parameters, line receive and send) against a
 // plain node:tls callback echo server, in the same run, on the same certificates. The load comes
 // from separate processes (bench/clients/tls-load.ts): 2 x 25 connections playing ping-pong
-// with 64-byte lines; the figure is echoes per second summed over the clients.
+// with 64-byte lines; the figure is echoes per second summed over the clients, averaged over
+// two runs of each server in the order copas, node, node, copas.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import tls from "node:tls";
@@ -87,9 +88,14 @@ const suite: BenchSuite = {
   name: "tls",
   async run({ quick }) {
     const warmup = quick ? 0.3 : 1;
-    const seconds = quick ? 1 : 4;
-    const ours = await copasServer(warmup, seconds);
-    const base = await nodeServer(warmup, seconds);
+    const seconds = quick ? 1 : 3;
+    // A B B A (quick: A B): a load that drifts during the run weighs on both sides alike.
+    let ours = await copasServer(warmup, seconds);
+    let base = await nodeServer(warmup, seconds);
+    if (!quick) {
+      base = (base + (await nodeServer(warmup, seconds))) / 2;
+      ours = (ours + (await copasServer(warmup, seconds))) / 2;
+    }
     const ratio = ours / base;
     const row: BenchRow = {
       name: `tls echo ${PROCS * CONNS} conns`,
