@@ -108,6 +108,32 @@ describe("tls", () => {
     expect(got[8]).to.equal(5000);
   });
 
+  it("takes PEM text, Node TLS options and a bare tls.SecureContext; the handler's TLS client is autoclosed", async () => {
+    const copas = new Copas();
+    const pem = (f: string) => fs.readFileSync(F + f, "latin1");
+    // Server: a context alone (its side comes from copas.handler). Client: Node's own keys.
+    const ctx = tls.createSecureContext({ key: pem("serverAkey.pem"), cert: pem("serverA.pem") });
+    let ran = 0;
+    const [server, port] = await serve(copas, ctx, function* (skt) {
+      ran++;
+      yield* skt.send("bye\n"); // then the handler ends: its (TLS) client must be closed
+    });
+    const got: unknown[] = [];
+    copas.addthread(function* () {
+      for (const p of [{ ca: pem("rootA.pem") }, { mode: "client", cafile: pem("rootA.pem"), protocol: "tlsv1_3" }]) {
+        const c = copas.wrap(copas.socket.tcp(), p);
+        const [ok] = yield* c.connect("localhost", port);
+        got.push(ok === c, (c.socket as TlsSocket).info().protocol, yield* c.receive(), yield* c.receive());
+        c.close();
+      }
+      copas.removeserver(server);
+    });
+    await copas.loop();
+    expect(ran).to.equal(2);
+    const done = [["bye", null, null], [null, "closed", ""]];
+    expect(got).to.deep.equal([true, "TLSv1.3", ...done, true, "TLSv1.3", ...done]);
+  });
+
   it("strict SNI refuses an unknown name with the handshake error and serves the known ones", async () => {
     const copas = new Copas();
     const errs = errors(copas);
