@@ -207,6 +207,23 @@ describe("udp", () => {
     expect(copas.status().read).to.equal(0);
   });
 
+  it("reports the OS's 'connection refused' for a connected peer with no listener once, on receive", async () => {
+    const copas = new Copas();
+    const [dead, port] = await bound();
+    dead.close(); // nothing listens on `port` any more: loopback answers with ICMP port unreachable
+    const got: unknown[] = [];
+    copas.addthread(function* () {
+      const c = socket.udp();
+      got.push(yield c.setpeername("127.0.0.1", port));
+      got.push(c.send("x"));
+      got.push(yield* copas.receive(c, 10));
+      got.push(c.receive());
+      c.close();
+    });
+    await copas.loop();
+    expect(got).to.deep.equal([[1, null], [1, null], [null, "connection refused", null], [null, "timeout"]]);
+  });
+
   it("connects, disconnects and reports names", async () => {
     const [server, port] = await bound();
     const c = socket.udp();
