@@ -44,7 +44,13 @@ export class TlsHandshake extends Selectable {
     const stream = taken.stream as net.Socket;
     // Bytes the plain socket read ahead (a ClientHello, say) go back to the stream; the TLS
     // layer reads what the stream holds when it starts.
-    if (taken.pending.length > 0) stream.unshift(taken.pending);
+    if (taken.pending.length > 0) {
+      if (typeof stream.unshift !== "function") {
+        this.#fail("cannot start TLS on a stream that already delivered data");
+        return;
+      }
+      stream.unshift(taken.pending);
+    }
     const sock = server ? this.#serverSocket(stream, sni) : this.#clientSocket(stream, sni);
     this.#sock = sock;
     sock.on("error", this.#onError);
