@@ -46,6 +46,7 @@ export class TlsHandshake extends Selectable {
     // layer reads what the stream holds when it starts.
     if (taken.pending.length > 0) {
       if (typeof stream.unshift !== "function") {
+        taken.stream.destroy();
         this.#fail("cannot start TLS on a stream that already delivered data");
         return;
       }
