@@ -171,7 +171,7 @@ export class Copas extends Callable {
   #wakeQueued = false;
   /** Steps run back to back without letting the event loop poll. */
   #spins = 0;
-  /** The clock when the current step's phases began. */
+  /** The clock when the current step first needed it (-1: not read yet this step). */
   #stepTime = 0;
   /** Real clock: wake-ups go through setImmediate, so one step serves every event of a poll. */
   #batchWakes: boolean;
@@ -523,7 +523,7 @@ export class Copas extends Callable {
   #runPhases(): boolean {
     let events = false;
     if (this.#statsOn) this.#statsAfterWait();
-    this.#stepTime = this.#clock.now();
+    this.#stepTime = -1;
 
     // 1. Readable sockets: accept on servers, resume one waiting reader otherwise.
     const rl = this.#readyR;
@@ -531,7 +531,8 @@ export class Copas extends Callable {
       events = true;
       this.#readyR = this.#readyRSpare;
       for (let i = 0; i < rl.length; i++) this.#onReady(rl[i]!, READ);
-      rl.length = 0;
+      if (rl.length === 1) rl.pop();
+      else rl.length = 0;
       this.#readyRSpare = rl;
     }
 
@@ -541,14 +542,15 @@ export class Copas extends Callable {
       events = true;
       this.#readyW = this.#readyWSpare;
       for (let i = 0; i < wl.length; i++) this.#onReady(wl[i]!, WRITE);
-      wl.length = 0;
+      if (wl.length === 1) wl.pop();
+      else wl.length = 0;
       this.#readyWSpare = wl;
     }
 
     // 3. Due timers: sleepers join the runnable list (after those already there), timeout
     //    callbacks run now, outside any thread (errors go to "copas_core_timer").
     if (this.#timers.size > 0) {
-      const now = this.#stepTime;
+      const now = this._stepTime;
       for (let e = this.#timers.peek(); e !== undefined && e.time <= now; e = this.#timers.peek()) {
         this.#timers.pop();
         const th = e.thread;
@@ -581,7 +583,8 @@ export class Copas extends Callable {
           this.#resume(th, null);
         }
       }
-      list.length = 0;
+      if (list.length === 1) list.pop();
+      else list.length = 0;
       this.#runnableSpare = list;
     }
     return events;
@@ -938,6 +941,7 @@ export class Copas extends Callable {
 
   /** @internal the clock's time when the current step began (one read per step). */
   get _stepTime(): number {
+    if (this.#stepTime < 0) this.#stepTime = this.#clock.now();
     return this.#stepTime;
   }
 
@@ -1034,6 +1038,8 @@ export class Copas extends Callable {
   }
 
   #raw(fn: string, arg: string, skt: unknown): Selectable {
+    // Hot path (every socket op): a socket of this dispatcher's network.
+    if (skt instanceof Selectable && skt._network === this.#network) return skt;
     if (skt instanceof CopasSocket) return this.#own(fn, arg, unwrap(skt));
     return this.#own(fn, arg, skt);
   }

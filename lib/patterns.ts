@@ -45,6 +45,27 @@ export class ByteQueue {
     return -1;
   }
 
+  /**
+   * Removes the next line (through "\n") and gives it as a latin1 string without the "\n",
+   * or null when no whole line is queued. Fast path: a line inside the head chunk is decoded
+   * straight from it, with no intermediate Buffer.
+   */
+  lineLatin1(): string | null {
+    if (this.length === 0) return null;
+    const c = this.#chunks[this.#head]!;
+    const at = c.indexOf(NL, this.#off);
+    if (at !== -1) {
+      const s = latin1(c, this.#off, at);
+      this.#advance(at + 1 - this.#off, c, c.length - this.#off);
+      return s;
+    }
+    const i = this.indexOf(NL);
+    if (i === -1) return null;
+    const s = latin1(this.take(i), 0, i);
+    this.take(1);
+    return s;
+  }
+
   /** Removes and returns the next `n` bytes (n <= length). */
   take(n: number): Buffer {
     if (n === 0) return EMPTY;
@@ -87,7 +108,8 @@ export class ByteQueue {
       this.#head++;
       this.#off = 0;
       if (this.#head === this.#chunks.length) {
-        this.#chunks.length = 0;
+        if (this.#head === 1) this.#chunks.pop();
+        else this.#chunks.length = 0;
         this.#head = 0;
       } else if (this.#head > 32 && this.#head * 2 > this.#chunks.length) {
         this.#chunks = this.#chunks.slice(this.#head);
@@ -98,6 +120,14 @@ export class ByteQueue {
     }
     void chunk;
   }
+}
+
+type Latin1Buffer = Buffer & { latin1Slice?(start: number, end: number): string };
+
+/** Decodes bytes start..end of `b` as latin1 (Buffer's own fast slice when there is one). */
+function latin1(b: Buffer, start: number, end: number): string {
+  const f = (b as Latin1Buffer).latin1Slice;
+  return f !== undefined ? f.call(b, start, end) : b.toString("latin1", start, end);
 }
 
 /** Parsed pattern: -1 a line, -2 everything, n >= 0 a byte count. */
@@ -159,6 +189,15 @@ export function receiveFrom(
   enc: Encoding,
 ): ReceiveResult<Data> {
   if (pat === P_LINE) {
+    if (enc === "latin1") {
+      // The common case: latin1 lines. "\r" is dropped wherever it is, as LuaSocket does.
+      const line = q.lineLatin1();
+      if (line !== null) {
+        const l = line.indexOf("\r") === -1 ? line : line.replaceAll("\r", "");
+        return [prefix === null || prefix === undefined ? l : join(prefix, EMPTY, enc) + l, null, null];
+      }
+      if (q.length === 0) return [null, closedErr ?? "timeout", join(prefix, EMPTY, enc)];
+    }
     const i = q.indexOf(NL);
     if (i !== -1) {
       const line = stripCR(q.take(i));
