@@ -93,6 +93,8 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 }
 
 function* awaitOp<T>(p: PromiseLike<T> | T): Op<Awaited<T>> {
+  // As JavaScript's `await`: a value that is not a thenable is the result as it is.
+  if (!isThenable(p)) return p as Awaited<T>;
   return (yield p) as Awaited<T>;
 }
 
