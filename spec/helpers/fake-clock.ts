@@ -23,6 +23,7 @@ export class FakeClock implements Clock {
   #timers: FakeTimer[] = [];
   /** Jump to the end of every finite idle wait (see above). */
   auto: boolean;
+  #idlers: ((seconds: number) => void)[] = [];
 
   constructor(start = 0, auto = false) {
     this.#now = start;
@@ -62,6 +63,9 @@ export class FakeClock implements Clock {
   }
 
   idle(seconds: number, fn: () => void): unknown {
+    const idlers = this.#idlers;
+    this.#idlers = [];
+    for (const w of idlers) w(seconds);
     if (seconds === Infinity) return { time: Infinity, seq: -1, fn, live: true, imm: null } satisfies FakeTimer;
     const t = this.setTimer(seconds, fn) as FakeTimer;
     if (this.auto && seconds > 0) {
@@ -71,6 +75,11 @@ export class FakeClock implements Clock {
       });
     }
     return t;
+  }
+
+  /** Resolves the next time a dispatcher has nothing to do and idles (with the idle's length). */
+  idled(): Promise<number> {
+    return new Promise((resolve) => this.#idlers.push(resolve));
   }
 
   /** Moves time forward by `seconds`, firing the timers that become due. */

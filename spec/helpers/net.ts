@@ -37,3 +37,17 @@ export function received(skt: TcpSocket, n: number): Promise<void> {
     check();
   });
 }
+
+/** A raw Node client (`net.Socket`, no delay) connected to a copas-layer server: `[raw, accepted]`. */
+export async function rawPair(copas: Copas): Promise<[import("node:net").Socket, TcpSocket]> {
+  const net = await import("node:net");
+  const [server, port] = await listen(copas);
+  const raw = net.createConnection({ host: "127.0.0.1", port });
+  raw.setNoDelay(true);
+  await new Promise<void>((r) => raw.once("connect", () => r()));
+  await copas.socket.select([server], null);
+  const [accepted] = server.accept();
+  server.close();
+  if (accepted === null) throw new Error("accept failed");
+  return [raw, accepted];
+}
