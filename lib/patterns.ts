@@ -90,7 +90,8 @@ export class ByteQueue {
         this.#chunks.length = 0;
         this.#head = 0;
       } else if (this.#head > 32 && this.#head * 2 > this.#chunks.length) {
-        this.#chunks = this.#chunks.slice(this.#head);
+        // In place: take() holds this array across calls to #advance.
+        this.#chunks.splice(0, this.#head);
         this.#head = 0;
       }
     } else {
