@@ -362,6 +362,22 @@ describe("tcp", () => {
       ]);
     });
 
+    it("keeps 100 one-byte arrivals in order when they are read later, spanning chunks", async () => {
+      const [raw, b] = await rawPair(copas);
+      open.push(b);
+      let expected = "";
+      for (let i = 0; i < 100; i++) {
+        const c = String.fromCharCode(33 + i);
+        expected += c;
+        raw.write(c, "latin1");
+        await received(b, i + 1);
+      }
+      raw.destroy();
+      let got = "";
+      for (let i = 0; i < 10; i++) got += b.receive(i === 0 ? 3 : i === 9 ? 25 : 9)[0];
+      expect(got).to.equal(expected);
+    });
+
     it('"*a" over copas gives everything sent before the close, however it was chunked', async () => {
       const [raw, b] = await rawPair(copas);
       open.push(b);
