@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import sinon from "sinon";
-import defaultCopas, { Copas, type TcpSocket, type Thread } from "copas";
+import defaultCopas, { Copas, FAIRNESS_INTERVAL, type TcpSocket, type Thread } from "copas";
 import { FakeClock } from "./helpers/fake-clock.js";
 import { listen, pair, received } from "./helpers/net.js";
 import { SpyNetwork } from "./helpers/network.js";
@@ -153,6 +153,36 @@ describe("dispatcher", () => {
       expect(await p).to.equal(false);
       a.close();
       await copas.loop();
+      b.close();
+    });
+  });
+
+  describe("fairness", () => {
+    it("makes a thread whose ops never wait yield every FAIRNESS_INTERVAL ops, deterministically", async () => {
+      const [copas] = fake();
+      const [a, b] = await pair(copas);
+      a.send("x".repeat(35));
+      await received(b, 35);
+      const log: string[] = [];
+      let reads = 0;
+      copas.addthread(function* () {
+        for (let i = 0; i < 35; i++) {
+          yield* copas.receive(b, 1);
+          log.push("r");
+          reads++;
+        }
+      });
+      copas.addthread(function* () {
+        while (reads < 35) {
+          log.push("|");
+          yield* copas.pause(0);
+        }
+      });
+      await copas.loop();
+      expect(FAIRNESS_INTERVAL).to.equal(10);
+      // Every 10th op pauses before it returns: the other thread runs there.
+      expect(log.join("")).to.equal("r".repeat(9) + "|" + "r".repeat(10) + "|" + "r".repeat(10) + "|" + "r".repeat(6));
+      a.close();
       b.close();
     });
   });

@@ -406,6 +406,40 @@ describe("tcp", () => {
       expect(got).to.deep.equal([null, "timeout", "abc"]);
     });
 
+    it("gives each client the server's copas timeout (addserver's timeout)", async () => {
+      [copas, clock] = fake(true);
+      const [server, port] = await listen(copas);
+      let got: unknown = null;
+      copas.addserver(
+        server,
+        function* (skt: TcpSocket) {
+          got = [yield* copas.receive(skt), copas.gettime()];
+        },
+        2.5,
+      );
+      const c = copas.socket.tcp();
+      open.push(c);
+      copas.addthread(function* () {
+        yield* copas.connect(c, "127.0.0.1", port);
+        while (got === null) yield* copas.pause(1);
+        copas.removeserver(server);
+      });
+      await copas.loop();
+      expect(got).to.deep.equal([[null, "timeout", ""], 2.5]);
+    });
+
+    it("removeserver(server, true) stops serving but keeps the socket open", async () => {
+      const [server] = await listen(copas);
+      open.push(server);
+      copas.addserver(server, function* () {});
+      expect(copas.status().read).to.equal(1);
+      expect(copas.removeserver(server, true)).to.equal(true);
+      expect(copas.status().read).to.equal(0);
+      expect(String(server)).to.equal("tcp{server}");
+      expect(copas.removeserver(server)).to.equal(1);
+      expect(String(server)).to.equal("tcp{closed}");
+    });
+
     it("connects with copas.connect, and reports 'connection refused' for a closed port", async () => {
       const [server, port] = await listen(copas);
       server.close();
@@ -620,8 +654,10 @@ describe("tcp", () => {
       copas.settimeout(a, 10);
       const total = 64 * 1024 * 1024;
       let got: [number | null, string | null, number | null] | null = null;
+      let waitersLeft = -1;
       copas.addthread(function* () {
         got = yield* copas.send(a, "q".repeat(total));
+        waitersLeft = copas.status().write;
       });
       const loop = copas.loop();
       // Once the sender is parked with nothing else to do, the kernel buffers are full.
@@ -630,6 +666,7 @@ describe("tcp", () => {
       await loop;
       expect(got![1]).to.equal("timeout");
       expect(got![2]).to.be.within(limit, total - 1);
+      expect(waitersLeft).to.equal(0); // no stale waiter on the socket (#208)
       expect(writes).to.be.greaterThan(1);
       expect(maxUnsent).to.be.at.most(limit);
       const [unread] = b.getstats();
