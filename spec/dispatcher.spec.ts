@@ -220,6 +220,16 @@ describe("dispatcher", () => {
       expect(copas.exiting()).to.equal(true);
     });
 
+    it("reports an init that throws, and ends", async () => {
+      const [copas] = fake();
+      const errs: unknown[] = [];
+      copas.seterrorhandler((e, t) => errs.push([String(e), t && t.name]), true);
+      await copas.loop(function* () {
+        throw new Error("init");
+      });
+      expect(errs).to.deep.equal([["Error: init", "copas_initializer"]]);
+    });
+
     it("runs init as thread copas_initializer; rejects a second loop", async () => {
       const [copas] = fake();
       let name = "";
@@ -511,6 +521,27 @@ describe("dispatcher", () => {
       a.send("for the second\n");
       await copas.loop();
       expect(log).to.have.deep.members(["finally", "finally done", ["for the second", null, null]]);
+      a.close();
+      b.close();
+    });
+
+    it("takes a thread off a socket it waits to send on", async () => {
+      const [copas, clock] = fake();
+      const [a, b] = await pair(copas);
+      let fin = false;
+      const t = copas.addthread(function* () {
+        try {
+          yield* copas.send(a, "x".repeat(64 * 1024 * 1024));
+        } finally {
+          fin = true;
+        }
+      });
+      const loop = copas.loop();
+      while (copas.status().write === 0) await clock.idled(); // 64 MiB: more than the kernel holds
+      copas.removethread(t);
+      await loop;
+      expect(fin).to.equal(true);
+      expect(copas.status().write).to.equal(0);
       a.close();
       b.close();
     });

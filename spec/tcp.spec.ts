@@ -396,6 +396,55 @@ describe("tcp", () => {
       expect(got).to.deep.equal(["abcdef", null, null]);
     });
 
+    it("receives a line and a byte count far over the receive bound", async () => {
+      const [a, b] = await pairOf();
+      const line = "L".repeat(1_000_000);
+      const got: unknown[] = [];
+      copas.addthread(function* () {
+        yield* copas.send(a, line + "\n" + "B".repeat(500_000) + "tail");
+      });
+      copas.addthread(function* () {
+        const [l] = yield* copas.receive(b);
+        got.push(l === line);
+        const [c] = yield* copas.receive(b, 500_000);
+        got.push(c === "B".repeat(500_000));
+        got.push(yield* copas.receive(b, 4));
+      });
+      await copas.loop();
+      expect(got).to.deep.equal([true, true, ["tail", null, null]]);
+    });
+
+    it("serves several readers of one socket in the order they came", async () => {
+      const [a, b] = await pairOf();
+      const got: unknown[] = [];
+      for (const n of ["x", "y", "z"]) {
+        copas.addthread(function* () {
+          got.push([n, (yield* copas.receive(b))[0]]);
+        });
+      }
+      copas.addthread(function* () {
+        yield* copas.pause(0);
+        yield* copas.send(a, "1\n2\n3\n");
+      });
+      await copas.loop();
+      expect(got).to.deep.equal([["x", "1"], ["y", "2"], ["z", "3"]]);
+    });
+
+    it("a connect in progress sees 'closed' when another thread closes the socket", async () => {
+      const [server, port] = await listen(copas);
+      open.push(server);
+      const m = copas.socket.tcp();
+      let got: unknown = null;
+      copas.addthread(function* () {
+        got = yield* copas.connect(m, "127.0.0.1", port);
+      });
+      copas.addthread(function* () {
+        copas.close(m);
+      });
+      await copas.loop();
+      expect(got).to.deep.equal([null, "closed"]);
+    });
+
     it("receivepartial returns as soon as some data is there", async () => {
       const [, b] = await pairOf("abc");
       let got: unknown = null;
