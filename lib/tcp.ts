@@ -135,7 +135,7 @@ export class TcpSocket extends Selectable {
   _readable(): boolean {
     if (this.#closed || this.#err !== null || this.#eof) return true;
     if (this.#kind === "server") return this.#backlog.length > 0;
-    return this.#q.length > 0;
+    return this.#q.ready;
   }
 
   _writable(): boolean {
