@@ -109,6 +109,41 @@ describe("patterns", () => {
       expect(receiveFrom(queue("abcd"), 4, "é", null, "utf8")).to.deep.equal(["éab", null, null]);
     });
 
+    it("utf8: a partial result leaves an incomplete character queued, not ready until more comes", () => {
+      const euro = Buffer.from("€", "utf8"); // e2 82 ac
+      const q = new ByteQueue();
+      q.push(Buffer.concat([Buffer.from("a"), euro.subarray(0, 2)]));
+      const r1 = receiveFrom(q, P_LINE, null, null, "utf8");
+      expect(r1).to.deep.equal([null, "timeout", "a"]);
+      expect([q.length, q.held, q.ready]).to.deep.equal([2, 2, false]);
+      q.push(Buffer.concat([euro.subarray(2), Buffer.from("\n")]));
+      expect(q.ready).to.equal(true);
+      expect(receiveFrom(q, P_LINE, r1[2], null, "utf8")).to.deep.equal(["a€", null, null]);
+      // Byte counts and "*a" too; a 4-byte character arriving byte by byte.
+      const smile = Buffer.from("😀", "utf8");
+      const q2 = new ByteQueue();
+      let part: string | null = "";
+      for (let i = 0; i < 3; i++) {
+        q2.push(smile.subarray(i, i + 1));
+        const r = receiveFrom(q2, 5, part, null, "utf8");
+        expect(r[1]).to.equal("timeout");
+        part = r[2] as string;
+        expect(q2.ready).to.equal(false);
+      }
+      q2.push(Buffer.concat([smile.subarray(3), Buffer.from("\x04z", "latin1")]));
+      expect(receiveFrom(q2, 5, part, null, "utf8")).to.deep.equal(["😀\x04", null, null]);
+      const q3 = new ByteQueue();
+      q3.push(euro.subarray(0, 1));
+      expect(receiveFrom(q3, P_ALL, null, null, "utf8")).to.deep.equal([null, "timeout", ""]);
+      expect(receiveFrom(q3, P_ALL, null, "closed", "utf8")[0]).to.equal("\ufffd"); // closed: all of it
+    });
+
+    it("latin1 and buffer partial results take every byte", () => {
+      const q = queue("a\xe2\x82");
+      expect(receiveFrom(q, P_LINE, null, null, "latin1")).to.deep.equal([null, "timeout", "a\xe2\x82"]);
+      expect([q.length, q.ready]).to.deep.equal([0, false]);
+    });
+
     it("gives Buffers with the buffer encoding, prefix (string or bytes) in front", () => {
       const [d] = receiveFrom(queue("\x00\xff\n"), P_LINE, new Uint8Array([1]), null, "buffer");
       expect(Buffer.compare(d as Buffer, Buffer.from([1, 0, 255]))).to.equal(0);

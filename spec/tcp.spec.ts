@@ -362,6 +362,32 @@ describe("tcp", () => {
       ]);
     });
 
+    it("assembles UTF-8 characters split across arrivals (utf8 encoding)", async () => {
+      const [raw, b] = await rawPair(copas);
+      open.push(b);
+      b.setencoding("utf8");
+      const got: unknown[] = [];
+      copas.addthread(function* () {
+        got.push(yield* copas.receive(b, "*l"));
+        got.push(yield* copas.receive(b, 7)); // bytes: "€" is 3, "漢" is 3, "x" 1
+        got.push(yield* copas.receive(b, "*a"));
+      });
+      const loop = copas.loop();
+      const bytes = Buffer.from("héllo €\n€漢x😀end", "utf8");
+      for (let i = 0; i < bytes.length; i++) {
+        raw.write(bytes.subarray(i, i + 1));
+        await received(b, i + 1);
+      }
+      raw.end();
+      await loop;
+      raw.destroy();
+      expect(got).to.deep.equal([
+        ["héllo €", null, null],
+        ["€漢x", null, null],
+        ["😀end", null, null],
+      ]);
+    });
+
     it("keeps 100 one-byte arrivals in order when they are read later, spanning chunks", async () => {
       const [raw, b] = await rawPair(copas);
       open.push(b);
