@@ -333,19 +333,19 @@ describe("tcp", () => {
       }
     });
 
-    it("assembles data arriving one byte at a time", async () => {
+    /**
+     * A raw client writes `bytes` one at a time (each waited for at the copas socket), then
+     * closes, while a thread runs `reads` on the accepted socket; gives the reads' results.
+     */
+    async function dribble(bytes: Buffer, enc: "latin1" | "utf8", reads: (b: TcpSocket) => Generator<unknown, unknown[], unknown>): Promise<unknown[]> {
       const [raw, b] = await rawPair(copas);
       open.push(b);
-      const got: unknown[] = [];
+      b.setencoding(enc);
+      let got: unknown[] = [];
       copas.addthread(function* () {
-        got.push(yield* copas.receive(b, "*l"));
-        got.push(yield* copas.receive(b, "*l"));
-        got.push(yield* copas.receive(b, 5));
-        got.push(yield* copas.receive(b, 4, "pr"));
-        got.push(yield* copas.receive(b, "*a"));
+        got = yield* reads(b);
       });
       const loop = copas.loop();
-      const bytes = Buffer.from("hel\r\nlo\nabcdeXYZZY", "latin1");
       for (let i = 0; i < bytes.length; i++) {
         raw.write(bytes.subarray(i, i + 1));
         await received(b, i + 1);
@@ -353,6 +353,19 @@ describe("tcp", () => {
       raw.end();
       await loop;
       raw.destroy();
+      return got;
+    }
+
+    it("assembles data arriving one byte at a time", async () => {
+      const got = await dribble(Buffer.from("hel\r\nlo\nabcdeXYZZY", "latin1"), "latin1", function* (b) {
+        return [
+          yield* copas.receive(b, "*l"),
+          yield* copas.receive(b, "*l"),
+          yield* copas.receive(b, 5),
+          yield* copas.receive(b, 4, "pr"),
+          yield* copas.receive(b, "*a"),
+        ];
+      });
       expect(got).to.deep.equal([
         ["hel", null, null],
         ["lo", null, null],
@@ -363,24 +376,13 @@ describe("tcp", () => {
     });
 
     it("assembles UTF-8 characters split across arrivals (utf8 encoding)", async () => {
-      const [raw, b] = await rawPair(copas);
-      open.push(b);
-      b.setencoding("utf8");
-      const got: unknown[] = [];
-      copas.addthread(function* () {
-        got.push(yield* copas.receive(b, "*l"));
-        got.push(yield* copas.receive(b, 7)); // bytes: "€" is 3, "漢" is 3, "x" 1
-        got.push(yield* copas.receive(b, "*a"));
+      const got = await dribble(Buffer.from("héllo €\n€漢x😀end", "utf8"), "utf8", function* (b) {
+        return [
+          yield* copas.receive(b, "*l"),
+          yield* copas.receive(b, 7), // bytes: "€" is 3, "漢" is 3, "x" 1
+          yield* copas.receive(b, "*a"),
+        ];
       });
-      const loop = copas.loop();
-      const bytes = Buffer.from("héllo €\n€漢x😀end", "utf8");
-      for (let i = 0; i < bytes.length; i++) {
-        raw.write(bytes.subarray(i, i + 1));
-        await received(b, i + 1);
-      }
-      raw.end();
-      await loop;
-      raw.destroy();
       expect(got).to.deep.equal([
         ["héllo €", null, null],
         ["€漢x", null, null],
