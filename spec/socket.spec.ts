@@ -167,6 +167,21 @@ describe("socket (the LuaSocket layer)", () => {
       expect(await copas.socket.select(undefined, [a, b])).to.deep.equal([[], [a, b], null]);
     });
 
+    it("leaves a copas thread waiting on the same socket able to wake", async () => {
+      const [a, b] = await pair(copas);
+      open.push(a, b);
+      let got: unknown = null;
+      copas.addthread(function* () {
+        got = yield* copas.receive(b);
+      });
+      await copas.step(0); // the thread waits on b
+      const sel = copas.socket.select([b], null);
+      a.send("x\n");
+      expect(await sel).to.deep.equal([[b], [], null]);
+      await copas.loop();
+      expect(got).to.deep.equal(["x", null, null]);
+    });
+
     it('times out on the network\'s clock with "timeout"', async () => {
       const [a, b] = await pair(copas);
       open.push(a, b);
