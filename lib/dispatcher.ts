@@ -151,7 +151,8 @@ export class Copas extends Callable {
   #sleepers = 0;
   #timeouts = 0;
   #lethargy = new Set<WeakRef<Thread>>();
-  #awaiting = 0;
+  /** Threads waiting on a Promise. */
+  #awaiting = new Set<Thread>();
 
   #wake: (() => void) | null = null;
   #waitTimer: unknown = null;
@@ -434,7 +435,7 @@ export class Copas extends Callable {
       this.#readyR.length === 0 &&
       this.#readyW.length === 0 &&
       this.#sleepers === 0 &&
-      this.#awaiting === 0 &&
+      this.#awaiting.size === 0 &&
       !(this.#timeouts > 0 && this.#lethargyCount() > 0)
     );
   }
@@ -472,6 +473,11 @@ export class Copas extends Callable {
     }
     this.#sleepers = 0;
     this.#timeouts = 0;
+    for (const t of this.#awaiting) {
+      t._awaitSeq++; // its settlement is ignored
+      t._state = State.Dead;
+    }
+    this.#awaiting.clear();
     for (const s of [...this.#servers]) this.removeserver(s as Selectable & { close(): unknown });
     for (const s of [...this.#reading, ...this.#writing]) this.close(s);
     for (const s of [...this.#reading, ...this.#writing]) {
@@ -1018,11 +1024,11 @@ export class Copas extends Callable {
 
   #await(t: Thread, p: PromiseLike<unknown>): void {
     t._state = State.Awaiting;
-    this.#awaiting++;
+    this.#awaiting.add(t);
     const seq = ++t._awaitSeq;
     const settle = (mode: typeof NEXT | typeof THROW, v: unknown) => {
       if (t._awaitSeq !== seq || t._state !== State.Awaiting) return;
-      this.#awaiting--;
+      this.#awaiting.delete(t);
       t._mode = mode;
       t._value = v;
       this.#makeRunnable(t);
@@ -1076,7 +1082,7 @@ export class Copas extends Callable {
         break;
       case State.Awaiting:
         t._awaitSeq++;
-        this.#awaiting--;
+        this.#awaiting.delete(t);
         break;
       default:
         break;
