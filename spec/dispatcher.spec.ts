@@ -924,6 +924,25 @@ describe("dispatcher", () => {
       expect(server.toString()).to.equal("tcp{closed}");
       a.close();
     });
+
+    it("cancelall drops a thread waiting on a promise; its settlement is ignored", async () => {
+      const [copas] = fake();
+      let resolve!: () => void;
+      const p = new Promise<void>((r) => (resolve = r));
+      let after = false;
+      copas.addthread(function* () {
+        yield p;
+        after = true;
+      });
+      await copas.step(0);
+      expect(copas.finished()).to.equal(false);
+      copas.cancelall();
+      expect(copas.finished()).to.equal(true);
+      resolve();
+      await p;
+      await copas.loop();
+      expect(after).to.equal(false);
+    });
   });
 
   describe("autoclose", () => {
