@@ -711,6 +711,30 @@ describe("tcp", () => {
     });
   });
 
+  describe("data that send accepted", () => {
+    it("reaches the peer when the handler then fails and its socket is autoclosed", async () => {
+      const [server, port] = await listen(copas);
+      const errs: unknown[] = [];
+      copas.seterrorhandler((e) => errs.push(String(e)), true);
+      const big = "d".repeat(3 * 1024 * 1024) + "END";
+      copas.addserver(server, function* (skt: TcpSocket) {
+        yield* copas.send(skt, big);
+        throw new Error("after send");
+      });
+      let got: unknown = null;
+      copas.addthread(function* () {
+        const c = copas.wrap(copas.socket.tcp());
+        yield* c.connect("127.0.0.1", port);
+        got = yield* c.receive("*a");
+        c.close();
+        copas.removeserver(server);
+      });
+      await copas.loop();
+      expect(errs).to.deep.equal(["Error: after send"]);
+      expect((got as string[])[0] === big).to.equal(true);
+    });
+  });
+
   describe("a peer that stops reading", () => {
     it("makes send wait, and report 'timeout' under a timeout, with both buffers bounded", async () => {
       const [a, b] = await pairOf();
