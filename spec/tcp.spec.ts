@@ -693,6 +693,32 @@ describe("tcp", () => {
       ]);
     });
 
+    it("closing a socket wakes its blocked reader and blocked writer at once (Copas's close test)", async () => {
+      [copas, clock] = fake(true);
+      const [a, b] = await pairOf(); // b's peer never reads
+      const got: unknown[] = [];
+      copas.addthread(function* () {
+        const [d, err] = yield* copas.receive(a, 1);
+        got.push(["receive", d, err, copas.gettime()]);
+      });
+      copas.addthread(function* () {
+        let r: unknown[] = [1];
+        while (r[0] !== null) r = yield* copas.send(a, "hello world".repeat(1000));
+        got.push(["send", r[0], r[1], copas.gettime()]);
+      });
+      copas.addthread(function* () {
+        while (copas.status().write === 0) yield* copas.pause(1);
+        copas.close(a);
+      });
+      await copas.loop();
+      const t = (got[0] as unknown[])[3];
+      expect(got).to.have.deep.members([
+        ["receive", null, "closed", t],
+        ["send", null, "closed", t],
+      ]);
+      void b;
+    });
+
     it("a sender waiting on a full buffer sees 'closed' when the peer goes away", async () => {
       const [a, b] = await pairOf();
       a.setoption("send-buffer-size", 4096);
