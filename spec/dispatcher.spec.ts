@@ -2,6 +2,7 @@ import { expect } from "chai";
 import sinon from "sinon";
 import defaultCopas, { Copas, FAIRNESS_INTERVAL, type TcpSocket, type Thread } from "copas";
 import { FakeClock } from "./helpers/fake-clock.js";
+import { collect } from "./helpers/gc.js";
 import { listen, pair, received } from "./helpers/net.js";
 import { SpyNetwork } from "./helpers/network.js";
 
@@ -585,6 +586,29 @@ describe("dispatcher", () => {
       });
       await copas.loop();
       expect(log).to.deep.equal(["still running", "finally", "finally waited"]);
+    });
+
+    it("keeps no removed, finished or paused-forever thread alive (Copas's GC test)", async () => {
+      const [copas] = fake(true);
+      const refs: WeakRef<Thread>[] = [];
+      (() => {
+        const endless = copas.addthread(function* () {
+          for (;;) yield* copas.pause(0.5);
+        });
+        const stopper = copas.addthread(function* () {
+          for (let i = 0; i < 5; i++) yield* copas.pause(0.6);
+          copas.removethread(endless);
+        });
+        const dormant = copas.addthread(function* () {
+          yield* copas.pauseforever();
+        });
+        refs.push(new WeakRef(endless), new WeakRef(stopper), new WeakRef(dormant));
+      })();
+      await copas.loop();
+      expect(copas.gettime()).to.equal(3);
+      await collect();
+      expect(refs.map((r) => r.deref() === undefined)).to.deep.equal([true, true, true]);
+      expect(copas.status().inactive).to.equal(0);
     });
 
     it("a thread removed before it started never runs; removing twice or a dead thread is harmless", async () => {
