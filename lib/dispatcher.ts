@@ -103,6 +103,8 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 }
 
 function* awaitOp<T>(p: PromiseLike<T> | T): Op<Awaited<T>> {
+  // As JavaScript's `await`: a value that is not a thenable is the result as it is.
+  if (!isThenable(p)) return p as Awaited<T>;
   return (yield p) as Awaited<T>;
 }
 
@@ -159,7 +161,8 @@ export class Copas extends Callable {
   #sleepers = 0;
   #timeouts = 0;
   #lethargy = new Set<WeakRef<Thread>>();
-  #awaiting = 0;
+  /** Threads waiting on a Promise. */
+  #awaiting = new Set<Thread>();
 
   #wake: (() => void) | null = null;
   #waitTimer: unknown = null;
@@ -599,7 +602,7 @@ export class Copas extends Callable {
       this.#readyR.length === 0 &&
       this.#readyW.length === 0 &&
       this.#sleepers === 0 &&
-      this.#awaiting === 0 &&
+      this.#awaiting.size === 0 &&
       !(this.#timeouts > 0 && this.#lethargyCount() > 0)
     );
   }
@@ -635,6 +638,11 @@ export class Copas extends Callable {
     }
     this.#sleepers = 0;
     this.#timeouts = 0;
+    for (const t of this.#awaiting) {
+      t._awaitSeq++; // its settlement is ignored
+      t._state = State.Dead;
+    }
+    this.#awaiting.clear();
     for (const s of [...this.#servers]) this.removeserver(s as Selectable & { close(): unknown });
     for (const s of [...this.#reading, ...this.#writing]) this.close(s);
     for (const s of [...this.#reading, ...this.#writing]) {
@@ -1202,11 +1210,11 @@ export class Copas extends Callable {
 
   #await(t: Thread, p: PromiseLike<unknown>): void {
     t._state = State.Awaiting;
-    this.#awaiting++;
+    this.#awaiting.add(t);
     const seq = ++t._awaitSeq;
     const settle = (mode: typeof NEXT | typeof THROW, v: unknown) => {
       if (t._awaitSeq !== seq || t._state !== State.Awaiting) return;
-      this.#awaiting--;
+      this.#awaiting.delete(t);
       t._mode = mode;
       t._value = v;
       this.#makeRunnable(t);
@@ -1261,7 +1269,7 @@ export class Copas extends Callable {
         break;
       case State.Awaiting:
         t._awaitSeq++;
-        this.#awaiting--;
+        this.#awaiting.delete(t);
         break;
       default:
         break;

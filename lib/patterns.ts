@@ -24,11 +24,22 @@ export class ByteQueue {
   #off = 0;
   /** Unread bytes. */
   length = 0;
+  /**
+   * Bytes at the end that a partial result left queued (an incomplete UTF-8 character): no
+   * receive can use them until more bytes arrive, so they do not make the socket readable.
+   */
+  held = 0;
+
+  /** True when a receive could make progress: there are bytes beyond the held ones. */
+  get ready(): boolean {
+    return this.length > this.held;
+  }
 
   push(b: Buffer): void {
     if (b.length === 0) return;
     this.#chunks.push(b);
     this.length += b.length;
+    this.held = 0;
   }
 
   /** Index (from the read position) of the first byte equal to `byte`, or -1. */
@@ -66,6 +77,19 @@ export class ByteQueue {
     return s;
   }
 
+  /** The byte at `i` from the read position (i < length). */
+  byteAt(i: number): number {
+    const chunks = this.#chunks;
+    let off = this.#off;
+    for (let k = this.#head; k < chunks.length; k++) {
+      const c = chunks[k]!;
+      if (i < c.length - off) return c[off + i]!;
+      i -= c.length - off;
+      off = 0;
+    }
+    return -1;
+  }
+
   /** Removes and returns the next `n` bytes (n <= length). */
   take(n: number): Buffer {
     if (n === 0) return EMPTY;
@@ -100,10 +124,12 @@ export class ByteQueue {
     this.#head = 0;
     this.#off = 0;
     this.length = 0;
+    this.held = 0;
   }
 
   #advance(k: number, chunk: Buffer, have: number): void {
     this.length -= k;
+    if (this.held > this.length) this.held = this.length;
     if (k === have) {
       this.#head++;
       this.#off = 0;
@@ -112,7 +138,8 @@ export class ByteQueue {
         else this.#chunks.length = 0;
         this.#head = 0;
       } else if (this.#head > 32 && this.#head * 2 > this.#chunks.length) {
-        this.#chunks = this.#chunks.slice(this.#head);
+        // In place: take() holds this array across calls to #advance.
+        this.#chunks.splice(0, this.#head);
         this.#head = 0;
       }
     } else {
@@ -178,6 +205,25 @@ export function toBytes(data: Data, enc: Encoding): Buffer {
 }
 
 /**
+ * How many of the queue's bytes a partial result may take: all of them, except (for utf8) an
+ * incomplete UTF-8 sequence at the end, which stays queued so the next try, given the partial
+ * result back as its prefix, decodes the whole character.
+ */
+function partialBytes(q: ByteQueue, enc: Encoding): number {
+  const n = q.length;
+  if (enc !== "utf8") return n;
+  for (let k = 1; k <= 3 && k <= n; k++) {
+    const c = q.byteAt(n - k);
+    if ((c & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    if (need <= k) return n;
+    q.held = k;
+    return n - k;
+  }
+  return n;
+}
+
+/**
  * One non-blocking receive. `closedErr` is null while the stream is open, else the error to
  * report once the queue cannot satisfy the pattern ("closed", or another LuaSocket string).
  */
@@ -204,22 +250,20 @@ export function receiveFrom(
       q.take(1);
       return [join(prefix, line, enc), null, null];
     }
-    const part = join(prefix, stripCR(q.takeAll()), enc);
+    const part = join(prefix, stripCR(q.take(closedErr === null ? partialBytes(q, enc) : q.length)), enc);
     return [null, closedErr ?? "timeout", part];
   }
   if (pat === P_ALL) {
-    const got = q.length;
-    const all = q.takeAll();
     if (closedErr !== null) {
-      if (got > 0) return [join(prefix, all, enc), null, null];
+      if (q.length > 0) return [join(prefix, q.takeAll(), enc), null, null];
       return [null, closedErr, join(prefix, EMPTY, enc)];
     }
-    return [null, "timeout", join(prefix, all, enc)];
+    return [null, "timeout", join(prefix, q.take(partialBytes(q, enc)), enc)];
   }
   const have = prefixBytes(prefix, enc);
   if (have > 0 && pat <= have) return [join(prefix, EMPTY, enc), null, null];
   const wanted = pat - have;
   if (q.length >= wanted) return [join(prefix, q.take(wanted), enc), null, null];
-  const part = join(prefix, q.takeAll(), enc);
+  const part = join(prefix, q.take(closedErr === null ? partialBytes(q, enc) : q.length), enc);
   return [null, closedErr ?? "timeout", part];
 }

@@ -135,7 +135,7 @@ export class TcpSocket extends Selectable {
   _readable(): boolean {
     if (this.#closed || this.#err !== null || this.#eof) return true;
     if (this.#kind === "server") return this.#backlog.length > 0;
-    return this.#q.length > 0;
+    return this.#q.ready;
   }
 
   _writable(): boolean {
@@ -248,6 +248,9 @@ export class TcpSocket extends Selectable {
    */
   receive(pattern?: "*l" | "l" | "*a" | "a" | number, prefix?: Data | null): ReceiveResult<Data> {
     const pat = parsePattern("receive", pattern);
+    if (prefix !== undefined && prefix !== null && typeof prefix !== "string" && !(prefix instanceof Uint8Array)) {
+      check.fail("receive", "prefix", "a string, a Uint8Array, null or undefined", prefix);
+    }
     if (this.#closed) return [null, "closed", null];
     if (this.#kind !== "client") {
       if (this.#kind === "master" && this.#conn === Conn.Pending) return [null, "timeout", prefix ?? null];
@@ -361,9 +364,12 @@ export class TcpSocket extends Selectable {
 
   /** Resets the statistics; gives `1`. */
   setstats(received?: number, sent?: number, age?: number): 1 {
-    if (received !== undefined) this.#rx = received;
-    if (sent !== undefined) this.#tx = sent;
-    if (age !== undefined) this.#born = this._network.clock.now() - age;
+    const rx = check.optNumber("setstats", "received", received);
+    const tx = check.optNumber("setstats", "sent", sent);
+    const ag = check.optNumber("setstats", "age", age);
+    if (rx !== undefined) this.#rx = rx;
+    if (tx !== undefined) this.#tx = tx;
+    if (ag !== undefined) this.#born = this._network.clock.now() - ag;
     return 1;
   }
 

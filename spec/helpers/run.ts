@@ -2,11 +2,11 @@
 // the first error a thread raised (the default handler would only print it).
 
 import { Copas } from "copas";
-import { FakeClock } from "./fake-clock.js";
+import { AutoClock } from "./auto-clock.js";
 
 /** A fresh dispatcher on a fake clock starting at 0. */
 export function fresh(): Copas {
-  return new Copas({ clock: new FakeClock(0) });
+  return new Copas({ clock: new AutoClock(0) });
 }
 
 export async function run(copas: Copas, init?: () => unknown): Promise<void> {
