@@ -334,7 +334,7 @@ export class Copas extends Callable {
       [name, fn] = [fn as unknown as string, name as unknown as ThreadFn<A>];
     }
     if (name !== undefined && name !== null) check.string("addnamedthread", "name", name);
-    check.func("addthread", "fn", fn);
+    check.func(name === undefined || name === null ? "addthread" : "addnamedthread", "fn", fn);
     const t = new Thread(name ?? undefined);
     t._fn = fn as ThreadFn;
     t._args = args;

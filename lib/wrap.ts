@@ -129,12 +129,14 @@ export class CopasSocket {
     return this.copas.settimeouts(this.socket, connect, send, receive);
   }
 
-  getpeername(): unknown {
-    return this.#raw().getpeername!();
+  /** `[ip, port, family]` of the peer, or `[null, err]`. */
+  getpeername(): [string, number, string] | [null, string] {
+    return this.#raw().getpeername!() as [string, number, string] | [null, string];
   }
 
-  getsockname(): unknown {
-    return this.#raw().getsockname!();
+  /** `[ip, port, family]` of the local end, or `[null, err]`. */
+  getsockname(): [string, number, string] | [null, string] {
+    return this.#raw().getsockname!() as [string, number, string] | [null, string];
   }
 
   setpeername(...args: unknown[]): unknown {
@@ -153,8 +155,9 @@ export class CopasSocket {
     return this.#raw().getoption!(name);
   }
 
-  getstats(): unknown {
-    return this.#raw().getstats!();
+  /** `[bytesReceived, bytesSent, ageSeconds]` (UDP adds datagrams dropped). */
+  getstats(): number[] {
+    return this.#raw().getstats!() as number[];
   }
 
   setstats(...args: unknown[]): unknown {
