@@ -166,6 +166,8 @@ export class Copas extends Callable {
   #minEver: number | null = null;
   #maxEver: number | null = null;
   #trace: string[] | null;
+  /** What made each runnable thread runnable, for the trace (null when not tracing). */
+  #why: Map<Thread, string> | null;
 
   constructor(options: CopasOptions = {}) {
     super();
@@ -177,13 +179,19 @@ export class Copas extends Callable {
       }
       this.socket = s;
       this.#network = s._network;
-      this.#clock = options.clock ?? s._network.clock;
+      if (options.clock !== undefined && options.clock !== s._network.clock) {
+        throw new TypeError("Copas: bad argument 'options.clock' (expected the clock the network runs on, or nothing, got another clock)");
+      }
+      this.#clock = s._network.clock;
     } else {
       this.#clock = options.clock ?? realClock;
       this.#network = this.#clock === realClock ? realNetwork : makeRealNetwork(this.#clock);
       this.socket = this.#clock === realClock ? realSocket : makeSocketModule(this.#network);
     }
     this.#trace = options.trace ? [] : null;
+    this.#why = options.trace ? new Map() : null;
+    // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
+    if (options.trace) (options.network as { _observe?(c: Copas): void } | undefined)?._observe?.(this);
     this.#defaultErrorHandler = (err, t, skt) => {
       process.stderr.write(this.gettraceback(err, t, skt) + "\n");
     };
@@ -192,7 +200,7 @@ export class Copas extends Callable {
       // again) and resume the op, which then reports "timeout".
       t._timedOut = true;
       this.#detach(t);
-      this.#makeRunnable(t);
+      this.#makeRunnable(t, "timeout");
     };
   }
 
@@ -278,7 +286,7 @@ export class Copas extends Callable {
     check.func("addthread", "fn", fn);
     const t = new Thread(name ?? undefined);
     t._start = { fn: fn as ThreadFn, args };
-    this.#makeRunnable(t);
+    this.#makeRunnable(t, "start");
     return t;
   }
 
@@ -298,7 +306,7 @@ export class Copas extends Callable {
     this.#cancelTimeout(thread);
     thread._mode = RETURN;
     thread._value = undefined;
-    this.#makeRunnable(thread);
+    this.#makeRunnable(thread, "remove");
   }
 
   // ======================================================================================
@@ -391,11 +399,11 @@ export class Copas extends Callable {
         if (e.callback === null) {
           this.#sleepers--;
           th._sleep = null;
-          this.#traceEvent("timer", th);
-          this.#makeRunnable(th);
+          this.#makeRunnable(th, "timer");
         } else {
           this.#timeouts--;
           th._timeout = null;
+          this.#traceEvent("timeout", th);
           try {
             e.callback(th);
           } catch (err) {
@@ -413,7 +421,7 @@ export class Copas extends Callable {
       for (let i = 0; i < list.length; i++) {
         const th = list[i]!;
         if (th._state === State.Runnable) {
-          this.#traceEvent("run", th);
+          if (this.#trace !== null) this.#traceRun(th);
           this.#resume(th, null);
         }
       }
@@ -529,8 +537,7 @@ export class Copas extends Callable {
     if (!(thread instanceof Thread)) check.fail("wakeup", "thread", "a Thread", thread);
     if (thread._state === State.Lethargic || thread._state === State.Sleeping) {
       this.#detach(thread);
-      this.#traceEvent("wakeup", thread);
-      this.#makeRunnable(thread);
+      this.#makeRunnable(thread, "wakeup");
     }
   }
 
@@ -639,9 +646,11 @@ export class Copas extends Callable {
     return this.#trace ? this.#trace.slice() : [];
   }
 
-  /** @internal adds a line to the trace (used by the simulated network). */
+  /** @internal adds a line to the trace, prefixed with the time (also used by the simulated network). */
   _trace(line: string): void {
-    this.#trace?.push(line);
+    if (this.#trace === null) return;
+    const now = this.#clock.now();
+    this.#trace.push(`${Math.round(now * 1e6) / 1e6} ${line}`);
   }
 
   // ======================================================================================
@@ -814,7 +823,7 @@ export class Copas extends Callable {
       this.#timers.push(e);
       this.#sleepers++;
     } else if (seconds === 0) {
-      this.#makeRunnable(t);
+      this.#makeRunnable(t, "yield");
     } else {
       t._state = State.Lethargic;
       const ref = new WeakRef(t);
@@ -909,7 +918,7 @@ export class Copas extends Callable {
       this.#watch(s, dir);
     }
     t._socket = null;
-    this.#traceEvent(dir === READ ? "read" : "write", t, s);
+    if (this.#trace !== null) this.#traceEvent("run", t, `${dir === READ ? "readable" : "writable"} ${this.getsocketname(s)}`);
     this.#resume(t, s);
   }
 
@@ -924,7 +933,7 @@ export class Copas extends Callable {
     (client as { settimeout?: (v: number) => unknown }).settimeout?.(0);
     const t = new Thread(`${sname}:handler_${n}`);
     if (this.#autoclose) t._autoclose = client as unknown as { close(): unknown };
-    this.#traceEvent("accept", t, server);
+    if (this.#trace !== null) this.#traceEvent("run", t, `accept ${sname}`);
     this.#start(t, server._chandler as ThreadFn, [client], client);
   }
 
@@ -973,12 +982,12 @@ export class Copas extends Callable {
         this.#cancelTimeout(t);
         t._mode = RETURN;
         t._value = undefined;
-        this.#makeRunnable(t);
+        this.#makeRunnable(t, "remove");
       } else if (t._state === State.Running) {
         // An op yielded SUSPEND without parking the thread: a bug in copas, surfaced loudly.
         t._mode = THROW;
         t._value = new Error("copas: internal error, a thread suspended without waiting on anything");
-        this.#makeRunnable(t);
+        this.#makeRunnable(t, "error");
       }
       return;
     }
@@ -1023,7 +1032,7 @@ export class Copas extends Callable {
       this.#awaiting--;
       t._mode = mode;
       t._value = v;
-      this.#makeRunnable(t);
+      this.#makeRunnable(t, "await");
     };
     try {
       p.then(
@@ -1035,9 +1044,11 @@ export class Copas extends Callable {
     }
   }
 
-  #makeRunnable(t: Thread): void {
+  /** `why` (start, timer, wakeup, timeout, yield, await, remove) is only kept for the trace. */
+  #makeRunnable(t: Thread, why: string): void {
     if (t._state === State.Runnable || t._state === State.Dead) return;
     t._state = State.Runnable;
+    if (this.#why !== null) this.#why.set(t, why);
     this.#runnable.push(t);
     if (this.#wake !== null) this.#doWake();
   }
@@ -1109,7 +1120,8 @@ export class Copas extends Callable {
     return new Promise<void>((resolve) => {
       this.#wake = resolve;
       const c = this.#clock;
-      if (t !== Infinity || c.idle) this.#waitTimer = (c.idle ?? c.setTimer).call(c, t, this.#onIdleTimer);
+      if (c.idle) this.#waitTimer = c.idle(t, this.#onIdleTimer, this.#awaiting > 0);
+      else if (t !== Infinity) this.#waitTimer = c.setTimer(t, this.#onIdleTimer);
     });
   }
 
@@ -1132,9 +1144,18 @@ export class Copas extends Callable {
     w();
   }
 
-  #traceEvent(what: string, t: Thread, s?: Selectable): void {
+  // Trace lines: "<time> <event> <thread> [<detail>]", time on this dispatcher's clock. A
+  // "run" line says what woke the thread: readable/writable <socket>, accept <server>, or why
+  // it was made runnable (start, timer, wakeup, timeout, yield, await, remove).
+  #traceEvent(what: string, t: Thread, detail?: string): void {
     if (this.#trace === null) return;
-    this.#trace.push(s === undefined ? `${what} ${t.name}` : `${what} ${t.name} ${this.getsocketname(s)}`);
+    this._trace(detail === undefined ? `${what} ${t.name}` : `${what} ${t.name} ${detail}`);
+  }
+
+  #traceRun(t: Thread): void {
+    const why = this.#why!.get(t) ?? "start";
+    this.#why!.delete(t);
+    this.#traceEvent("run", t, why);
   }
 
   // ---- stats (status(true)) ----

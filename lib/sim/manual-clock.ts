@@ -1,0 +1,196 @@
+// A virtual clock: time moves only when told to (advance/set) or, with `autoAdvance`, when
+// the dispatcher has nothing to do. Timers fire in (time, insertion) order, each with `now()`
+// at exactly its due time. Nothing here reads real time or sets a real timer; the only
+// concession to the event loop is one `setImmediate` turn before a jump while threads wait
+// on Promises, so that a Promise that can settle without time moving settles first.
+
+import type { Clock } from "../clock.js";
+import { TimerHeap, type HeapEntry } from "../heap.js";
+import * as check from "../check.js";
+
+interface ClockTimer extends HeapEntry {
+  fn: () => void;
+}
+
+/** A dispatcher's wait in `idle`, until `deadline` (or a wake-up, which cancels it). */
+class IdleWait {
+  cancelled = false;
+  /** Promises were pending when the wait began: let them settle once before each jump. */
+  settled = false;
+  constructor(
+    readonly deadline: number,
+    readonly fn: () => void,
+    readonly pending: boolean,
+  ) {}
+}
+
+/**
+ * A clock for tests and simulations: `now()` is a number that only moves forward when you
+ * move it, so every timer fires at an exact, repeatable instant.
+ *
+ * ```ts
+ * const clock = new ManualClock();
+ * const copas = new Copas({ clock, network: new SimNetwork({ clock }) });
+ * clock.autoAdvance = true;            // idle steps jump to the next timer
+ * copas.addthread(function* () { yield* copas.pause(3600); });
+ * await copas.loop();                  // milliseconds of real time
+ * clock.now();                         // 3600
+ * ```
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  #timers = new TimerHeap<ClockTimer>();
+  #auto = false;
+  #wait: IdleWait | null = null;
+  #kicked = false;
+
+  /** `start`: the initial time in seconds (default 0). */
+  constructor(start = 0) {
+    check.number("ManualClock", "start", start);
+    if (!Number.isFinite(start)) check.fail("ManualClock", "start", "a finite number", start);
+    this.#now = start;
+  }
+
+  /**
+   * When true, a dispatcher with nothing runnable jumps the clock to its next event (its own
+   * next timer or the next simulated delivery) instead of waiting. Default false: the test
+   * moves time with `advance`/`set`, and a step with nothing due returns at once.
+   */
+  get autoAdvance(): boolean {
+    return this.#auto;
+  }
+
+  set autoAdvance(v: boolean) {
+    this.#auto = !!v;
+    if (this.#wait !== null) this.#kick();
+  }
+
+  /** Virtual seconds. */
+  now(): number {
+    return this.#now;
+  }
+
+  /** Moves time forward by `seconds` (>= 0), firing every timer due on the way, in order. */
+  advance(seconds: number): void {
+    check.number("ManualClock.advance", "seconds", seconds);
+    if (seconds < 0) {
+      throw new RangeError(`ManualClock.advance: cannot move the clock backwards (got ${seconds} seconds)`);
+    }
+    if (!Number.isFinite(seconds)) check.fail("ManualClock.advance", "seconds", "a finite number", seconds);
+    this.#runUntil(this.#now + seconds);
+  }
+
+  /** Moves time forward to `t` (not before `now()`), firing every timer due on the way. */
+  set(t: number): void {
+    check.number("ManualClock.set", "t", t);
+    if (t < this.#now) {
+      throw new RangeError(`ManualClock.set: cannot move the clock backwards (now ${this.#now}, asked ${t})`);
+    }
+    if (!Number.isFinite(t)) check.fail("ManualClock.set", "t", "a finite number", t);
+    this.#runUntil(t);
+  }
+
+  /** Time of the next pending timer, or null. */
+  nextTimer(): number | null {
+    const e = this.#timers.peek();
+    return e === undefined ? null : e.time;
+  }
+
+  /** Number of pending timers. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  setTimer(seconds: number, fn: () => void): unknown {
+    const e: ClockTimer = { time: this.#now + (seconds > 0 ? seconds : 0), seq: 0, index: -1, fn };
+    this.#timers.push(e);
+    if (this.#wait !== null) this.#kick();
+    return e;
+  }
+
+  clearTimer(handle: unknown): void {
+    if (handle instanceof IdleWait) {
+      handle.cancelled = true;
+      if (this.#wait === handle) this.#wait = null;
+    } else if (handle !== null && typeof handle === "object" && "fn" in handle) {
+      this.#timers.remove(handle as ClockTimer);
+    }
+  }
+
+  /**
+   * The dispatcher has nothing to do for up to `seconds`. Due timers fire first. Without
+   * autoAdvance the wait then ends at once; with it, the clock jumps from event to event
+   * until one wakes the dispatcher (which cancels the wait) or `seconds` have passed. With
+   * nothing scheduled at all and no limit, the wait lasts until something wakes it.
+   * `pending`: threads wait on Promises.
+   */
+  idle(seconds: number, fn: () => void, pending = false): unknown {
+    if (!this.#auto || seconds <= 0) {
+      this.#fireDue();
+      fn();
+      return null;
+    }
+    const w = new IdleWait(this.#now + seconds, fn, pending);
+    this.#wait = w;
+    this.#kick();
+    return w;
+  }
+
+  // The wait is driven from a microtask: by then the dispatcher holds the handle, so a wake-up
+  // (which clears it) is seen between two instants.
+  #kick(): void {
+    if (this.#kicked) return;
+    this.#kicked = true;
+    queueMicrotask(this.#drive);
+  }
+
+  #drive = (): void => {
+    this.#kicked = false;
+    for (;;) {
+      const w = this.#wait;
+      if (w === null || w.cancelled) return;
+      this.#fireDue();
+      if (w.cancelled) return;
+      if (!this.#auto) return this.#endWait(w);
+      if (w.pending && !w.settled) {
+        w.settled = true;
+        this.#kicked = true;
+        setImmediate(this.#drive);
+        return;
+      }
+      const e = this.#timers.peek();
+      if (e !== undefined && e.time <= w.deadline) {
+        this.#now = e.time;
+        w.settled = false;
+        continue;
+      }
+      if (w.deadline === Infinity) return; // parked: a wake-up, advance() or a new timer resumes
+      if (this.#now < w.deadline) this.#now = w.deadline;
+      return this.#endWait(w);
+    }
+  };
+
+  #endWait(w: IdleWait): void {
+    this.#wait = null;
+    w.fn();
+  }
+
+  /** Fires every timer due at or before now. */
+  #fireDue(): void {
+    const h = this.#timers;
+    for (let e = h.peek(); e !== undefined && e.time <= this.#now; e = h.peek()) {
+      h.pop();
+      e.fn();
+    }
+  }
+
+  #runUntil(target: number): void {
+    const h = this.#timers;
+    for (let e = h.peek(); e !== undefined && e.time <= target; e = h.peek()) {
+      h.pop();
+      if (e.time > this.#now) this.#now = e.time;
+      e.fn();
+    }
+    if (target > this.#now) this.#now = target;
+  }
+}
