@@ -168,6 +168,8 @@ export class Copas extends Callable {
   #trace: string[] | null;
   /** What made each runnable thread runnable, for the trace (null when not tracing). */
   #why: Map<Thread, string> | null;
+  #traceIds: WeakMap<Thread, number> | null = null;
+  #traceSeq = 0;
 
   constructor(options: CopasOptions = {}) {
     super();
@@ -1149,7 +1151,18 @@ export class Copas extends Callable {
   // it was made runnable (start, timer, wakeup, timeout, yield, await, remove).
   #traceEvent(what: string, t: Thread, detail?: string): void {
     if (this.#trace === null) return;
-    this._trace(detail === undefined ? `${what} ${t.name}` : `${what} ${t.name} ${detail}`);
+    const name = this.#traceName(t);
+    this._trace(detail === undefined ? `${what} ${name}` : `${what} ${name} ${detail}`);
+  }
+
+  // Unnamed threads get "thread #N", numbered per dispatcher in order of appearance, since
+  // their default names hold a process-wide id that would make two equal runs differ.
+  #traceName(t: Thread): string {
+    if (t.name !== `thread: 0x${t.id.toString(16).padStart(8, "0")}`) return t.name;
+    const ids = (this.#traceIds ??= new WeakMap());
+    let n = ids.get(t);
+    if (n === undefined) ids.set(t, (n = ++this.#traceSeq));
+    return `thread #${n}`;
   }
 
   #traceRun(t: Thread): void {

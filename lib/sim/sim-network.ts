@@ -22,9 +22,9 @@ import { SimStream, type SimFabric } from "./sim-stream.js";
 export type Latency = number | readonly [number, number];
 
 /** Options of `new SimNetwork(options)`. */
-export interface SimNetworkOptions {
+export interface SimNetworkOptions<C extends Clock = ManualClock> {
   /** The clock deliveries are timed on (usually a ManualClock). Default: a new ManualClock. */
-  clock?: Clock;
+  clock?: C;
   /** Seed of the network's random generator (latency draws). Default 0. */
   seed?: number;
   /** Default 0. */
@@ -85,11 +85,11 @@ function pairKey(a: string, b: string): string {
  * with `bind(host, port)` before `connect` (or `socket.connect(host, port, localHost)`), else
  * "127.0.0.1". Local ports are handed out per host from 49152 up.
  */
-export class SimNetwork {
+export class SimNetwork<C extends Clock = ManualClock> {
   /** The LuaSocket layer over this network. */
   readonly socket: SocketModule;
   /** The clock deliveries are timed on. */
-  readonly clock: Clock;
+  readonly clock: C;
 
   #net: Network;
   #rng: Rng;
@@ -104,9 +104,9 @@ export class SimNetwork {
   #observers: { _trace(line: string): void }[] = [];
   #fabric: SimFabric;
 
-  constructor(options: SimNetworkOptions = {}) {
+  constructor(options: SimNetworkOptions<C> = {}) {
     if (typeof options !== "object" || options === null) check.fail("SimNetwork", "options", "an object", options);
-    const clock = options.clock ?? new ManualClock();
+    const clock = options.clock ?? (new ManualClock() as Clock as C);
     const c = clock as Partial<Clock>;
     if (typeof c.now !== "function" || typeof c.setTimer !== "function" || typeof c.clearTimer !== "function") {
       check.fail("SimNetwork", "options.clock", "a Clock (a ManualClock)", clock);
@@ -170,7 +170,7 @@ export class SimNetwork {
     const y = canonical(checkHost("partition", "b", b));
     if (x === y) check.fail("partition", "b", "a host other than 'a'", b);
     this.#partitions.add(pairKey(x, y));
-    this.#log(`fault partition ${x} ${y}`);
+    this.#log(`fault partition ${x < y ? `${x} ${y}` : `${y} ${x}`}`);
   }
 
   /**
