@@ -8,6 +8,8 @@ import type { Clock } from "../clock.js";
 import { TimerHeap, type HeapEntry } from "../heap.js";
 import * as check from "../check.js";
 
+const RESOLVED = Promise.resolve();
+
 interface ClockTimer extends HeapEntry {
   fn: () => void;
 }
@@ -141,7 +143,7 @@ export class ManualClock implements Clock {
   #kick(): void {
     if (this.#kicked) return;
     this.#kicked = true;
-    queueMicrotask(this.#drive);
+    RESOLVED.then(this.#drive);
   }
 
   #drive = (): void => {

@@ -117,20 +117,16 @@ export class SimNetwork<C extends Clock = ManualClock> {
     this.#rng = new Rng(seed);
     this.#lat = checkLatency("SimNetwork", options.latency ?? 0);
     this.#chunk = checkChunk("SimNetwork", options.chunkSize ?? Infinity);
-    const self = this;
+    // Plain data fields (kept up to date by the setters): read on every delivery.
     this.#fabric = {
       _clock: clock,
       _delay: () => this.#delay(),
-      get _chunkSize() {
-        return self.#chunk;
-      },
+      _chunkSize: this.#chunk,
       _blocked: (a, b) => this.#partitions.size > 0 && a !== b && this.#partitions.has(pairKey(a, b)),
       _hold: (a, b, fn) => {
         this.#held.push({ a, b, fn });
       },
-      get _tracing() {
-        return self.#observers.length > 0;
-      },
+      _tracing: false,
       _log: (line) => this.#log(line),
     };
     this.#net = {
@@ -153,6 +149,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
   /** Most bytes per delivery for data written from now on (1: byte by byte; Infinity). */
   setChunkSize(n: number): void {
     this.#chunk = checkChunk("setChunkSize", n);
+    this.#fabric._chunkSize = n;
     this.#log(`set chunkSize ${n}`);
   }
 
@@ -204,6 +201,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
   /** @internal a dispatcher made with `trace: true` on this network: send it our events. */
   _observe(c: { _trace(line: string): void }): void {
     this.#observers.push(c);
+    this.#fabric._tracing = true;
   }
 
   // ---- Network -------------------------------------------------------------------------
@@ -227,14 +225,14 @@ export class SimNetwork<C extends Clock = ManualClock> {
     const host = c.remoteAddress;
     const port = c.remotePort;
     if (this.#fabric._blocked(c.localAddress, host)) {
-      this.#log(`held ${c._name} partition`);
+      if (this.#fabric._tracing) this.#log(`held ${c._name} partition`);
       this.#held.push({ a: c.localAddress, b: host, fn: () => this.#syn(c) });
       return;
     }
     const l = port === 0 ? undefined : this.#find(host, port);
     const back = this.#delay();
     if (l === undefined || l.queued >= l.backlog) {
-      this.#log(`refuse ${c._name} ${l === undefined ? "nothing listens" : "backlog full"}`);
+      if (this.#fabric._tracing) this.#log(`refuse ${c._name} ${l === undefined ? "nothing listens" : "backlog full"}`);
       this.clock.setTimer(back, () => c._fail(err(`connect ECONNREFUSED ${host}:${port}`, "ECONNREFUSED")));
       return;
     }
@@ -245,7 +243,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
     l.queued++;
     // The server's data must not overtake the connection's acceptance on the way back.
     s._after(this.clock.now() + back);
-    this.#log(`connect ${c._name}`);
+    if (this.#fabric._tracing) this.#log(`connect ${c._name}`);
     this.clock.setTimer(back, () => c._connected());
     l.onConnection(s);
   }

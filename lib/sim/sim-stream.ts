@@ -17,13 +17,13 @@ export interface SimFabric {
   readonly _clock: { now(): number; setTimer(s: number, fn: () => void): unknown; clearTimer(h: unknown): void };
   /** Seconds until a chunk sent now arrives (fixed, or drawn from the seed). */
   _delay(): number;
-  readonly _chunkSize: number;
+  _chunkSize: number;
   /** True when a partition separates hosts `a` and `b`. */
   _blocked(a: string, b: string): boolean;
   /** Runs `fn` again once `a` and `b` are healed. */
   _hold(a: string, b: string, fn: () => void): void;
   /** True when some dispatcher records a trace. */
-  readonly _tracing: boolean;
+  _tracing: boolean;
   _log(line: string): void;
 }
 
@@ -83,7 +83,6 @@ export class SimStream implements StreamLike {
   #ended = false;
   #held = false;
   #paused: boolean;
-  #name: string;
 
   constructor(fabric: SimFabric, local: string, localPort: number, remote: string, remotePort: number, paused: boolean) {
     this._fabric = fabric;
@@ -93,12 +92,11 @@ export class SimStream implements StreamLike {
     this.remotePort = remotePort;
     this.remoteFamily = remote.includes(":") ? "IPv6" : "IPv4";
     this.#paused = paused;
-    this.#name = `${local}:${localPort}>${remote}:${remotePort}`;
   }
 
   /** "host:port>host:port", as in trace lines. */
   get _name(): string {
-    return this.#name;
+    return `${this.localAddress}:${this.localPort}>${this.remoteAddress}:${this.remotePort}`;
   }
 
   // ---- StreamLike ----------------------------------------------------------------------
@@ -287,7 +285,7 @@ export class SimStream implements StreamLike {
           continue;
         }
         // Data nobody will read: a real stack answers with a reset.
-        if (f._tracing) f._log(`refused ${this.#name} peer closed, reset`);
+        if (f._tracing) f._log(`refused ${this._name} peer closed, reset`);
         this.#drop(codeError("connection reset by peer", "ECONNRESET"));
         return;
       }
@@ -295,20 +293,20 @@ export class SimStream implements StreamLike {
       if (f._blocked(this.localAddress, p.localAddress)) {
         if (!this.#held) {
           this.#held = true;
-          if (f._tracing) f._log(`held ${this.#name} partition`);
+          if (f._tracing) f._log(`held ${this._name} partition`);
           f._hold(this.localAddress, p.localAddress, this.#pumpHeld);
         }
         return;
       }
       const d = this.#shift();
       if (d === null) {
-        if (f._tracing) f._log(`fin ${this.#name}`);
+        if (f._tracing) f._log(`fin ${this._name}`);
         emit(p.#onEnd);
         continue;
       }
       this.#bytes -= d.length;
       this.#delivered += d.length;
-      if (f._tracing) f._log(`deliver ${this.#name} ${d.length} bytes`);
+      if (f._tracing) f._log(`deliver ${this._name} ${d.length} bytes`);
       emit(p.#onData, d);
       const cbs = this.#cbs;
       while (cbs.length > 0 && cbs[0]!.end <= this.#delivered) cbs.shift()!.cb(null);

@@ -1,0 +1,94 @@
+// copas/sim: how fast a simulation runs. Both scenarios take no real time by design (a
+// ManualClock with autoAdvance), so the figure is the wall time of the simulation itself.
+//   echo:  10,000 connections to an echo server, 10 lines each, latency drawn per delivery
+//   pause: one simulated hour of 10,000 threads, each pausing 1..600 s (seeded) in turn
+// Wall time is read with performance.now() here only (never in lib/).
+
+import { Copas } from "copas";
+import { ManualClock, Rng, SimNetwork } from "copas/sim";
+import type { BenchRow, BenchSuite } from "../types.js";
+
+async function echoRun(conns: number, lines: number): Promise<{ wall: number; replies: number; virtual: number }> {
+  const clock = new ManualClock();
+  clock.autoAdvance = true;
+  const net = new SimNetwork({ clock, seed: 1, latency: [0.0005, 0.005] });
+  const copas = new Copas({ network: net });
+  const [server] = await net.socket.bind("10.0.0.1", 7);
+  copas.addserver(server!, function* (skt) {
+    for (;;) {
+      const [line] = yield* copas.receive(skt);
+      if (line === null) break;
+      yield* copas.send(skt, line + "\n");
+    }
+  });
+  let replies = 0;
+  let left = conns;
+  const client = function* (i: number) {
+    const c = copas.wrap(net.socket.tcp());
+    const [ok, err] = yield* c.connect("10.0.0.1", 7);
+    if (ok === null) throw new Error(`connect ${i}: ${err}`);
+    for (let k = 0; k < lines; k++) {
+      yield* c.send(`hello ${k} from ${i}\n`);
+      const [line] = yield* c.receive();
+      if (line !== null) replies++;
+    }
+    c.close();
+    if (--left === 0) copas.removeserver(server!);
+  };
+  for (let i = 0; i < conns; i++) copas.addthread(client, i);
+  const t0 = performance.now();
+  await copas.loop();
+  const wall = (performance.now() - t0) / 1000;
+  if (replies !== conns * lines) throw new Error(`sim echo: ${replies} replies, expected ${conns * lines}`);
+  return { wall, replies, virtual: clock.now() };
+}
+
+async function pauseRun(threads: number, hour: number): Promise<{ wall: number; pauses: number }> {
+  const clock = new ManualClock();
+  clock.autoAdvance = true;
+  const copas = new Copas({ network: new SimNetwork({ clock }) });
+  const rng = new Rng(42);
+  let pauses = 0;
+  const sleeper = function* () {
+    while (copas.gettime() < hour) {
+      yield* copas.pause(rng.range(1, 600));
+      pauses++;
+    }
+  };
+  for (let i = 0; i < threads; i++) copas.addthread(sleeper);
+  const t0 = performance.now();
+  await copas.loop();
+  const wall = (performance.now() - t0) / 1000;
+  return { wall, pauses };
+}
+
+const suite: BenchSuite = {
+  name: "sim",
+  async run({ quick }) {
+    const conns = quick ? 1000 : 10000;
+    const threads = quick ? 1000 : 10000;
+    const e = await echoRun(conns, 10);
+    const p = await pauseRun(threads, 3600);
+    const rows: BenchRow[] = [
+      {
+        name: `sim echo ${conns} conns x 10 lines`,
+        value: e.wall,
+        unit: "s",
+        target: "< 2 s",
+        pass: quick ? undefined : e.wall < 2,
+        note: `${e.replies} replies, ${e.virtual.toFixed(3)} s simulated`,
+      },
+      {
+        name: `sim 1 h of ${threads} pausing threads`,
+        value: p.wall,
+        unit: "s",
+        target: "< 1 s",
+        pass: quick ? undefined : p.wall < 1,
+        note: `${p.pauses} pauses of 1..600 s`,
+      },
+    ];
+    return rows;
+  },
+};
+
+export default suite;
