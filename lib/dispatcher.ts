@@ -167,7 +167,7 @@ export class Copas extends Callable {
   #maxEver: number | null = null;
   #trace: string[] | null;
   /** What made each runnable thread runnable, for the trace (null when not tracing). */
-  #why: Map<Thread, string> | null;
+  #why: WeakMap<Thread, string> | null;
   #traceIds: WeakMap<Thread, number> | null = null;
   #traceSeq = 0;
 
@@ -191,7 +191,7 @@ export class Copas extends Callable {
       this.socket = this.#clock === realClock ? realSocket : makeSocketModule(this.#network);
     }
     this.#trace = options.trace ? [] : null;
-    this.#why = options.trace ? new Map() : null;
+    this.#why = options.trace ? new WeakMap() : null;
     // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
     if (options.trace) (options.network as { _observe?(c: Copas): void } | undefined)?._observe?.(this);
     this.#defaultErrorHandler = (err, t, skt) => {

@@ -13,7 +13,7 @@ async function echoRun(conns: number, lines: number): Promise<{ wall: number; re
   clock.autoAdvance = true;
   const net = new SimNetwork({ clock, seed: 1, latency: [0.0005, 0.005] });
   const copas = new Copas({ network: net });
-  const [server] = await net.socket.bind("10.0.0.1", 7);
+  const [server] = await net.socket.bind("10.0.0.1", 7, conns); // a backlog for every client
   copas.addserver(server!, function* (skt) {
     for (;;) {
       const [line] = yield* copas.receive(skt);

@@ -1,8 +1,9 @@
 // A virtual clock: time moves only when told to (advance/set) or, with `autoAdvance`, when
 // the dispatcher has nothing to do. Timers fire in (time, insertion) order, each with `now()`
-// at exactly its due time. Nothing here reads real time or sets a real timer; the only
-// concession to the event loop is one `setImmediate` turn before a jump while threads wait
-// on Promises, so that a Promise that can settle without time moving settles first.
+// at exactly its due time. Nothing here reads real time or sets a real timer. The event loop
+// gets one `setImmediate` turn (not a wait on time) in two places: before a jump while threads
+// wait on Promises, so a Promise that can settle without time moving settles first; and at
+// the end of an idle wait without autoAdvance, so a loop() with nothing due does not spin.
 
 import type { Clock } from "../clock.js";
 import { TimerHeap, type HeapEntry } from "../heap.js";
@@ -121,18 +122,28 @@ export class ManualClock implements Clock {
 
   /**
    * The dispatcher has nothing to do for up to `seconds`. Due timers fire first. Without
-   * autoAdvance the wait then ends at once; with it, the clock jumps from event to event
+   * autoAdvance the wait then ends (after one event-loop turn, never waiting on time); with it, the clock jumps from event to event
    * until one wakes the dispatcher (which cancels the wait) or `seconds` have passed. With
    * nothing scheduled at all and no limit, the wait lasts until something wakes it.
    * `pending`: threads wait on Promises.
    */
   idle(seconds: number, fn: () => void, pending = false): unknown {
-    if (!this.#auto || seconds <= 0) {
+    if (seconds <= 0) {
       this.#fireDue();
       fn();
       return null;
     }
     const w = new IdleWait(this.#now + seconds, fn, pending);
+    if (!this.#auto) {
+      // Only the test moves time: end the wait after one turn of the event loop, so that a
+      // loop() with nothing due lets the test's own code (and real I/O) run instead of spinning.
+      setImmediate(() => {
+        if (w.cancelled) return;
+        this.#fireDue();
+        if (!w.cancelled) w.fn();
+      });
+      return w;
+    }
     this.#wait = w;
     this.#kick();
     return w;

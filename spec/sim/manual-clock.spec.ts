@@ -71,6 +71,21 @@ describe("sim/manual-clock", () => {
     expect(copas.finished()).to.equal(true);
   });
 
+  it("without autoAdvance, loop() yields to the test, which moves time", async () => {
+    const { clock, copas } = sim({ auto: false });
+    let woke = -1;
+    copas.addthread(function* () {
+      yield* copas.pause(5);
+      woke = copas.gettime();
+    });
+    const done = copas.loop();
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    expect(woke).to.equal(-1);
+    clock.advance(5);
+    await done;
+    expect(woke).to.equal(5);
+  });
+
   it("with autoAdvance, an hour of pauses takes no real time and ends at the exact instant", async () => {
     const { clock, copas } = sim();
     const ends: number[] = [];
