@@ -122,10 +122,11 @@ export class ManualClock implements Clock {
 
   /**
    * The dispatcher has nothing to do for up to `seconds`. Due timers fire first. Without
-   * autoAdvance the wait then ends (after one event-loop turn, never waiting on time); with it, the clock jumps from event to event
-   * until one wakes the dispatcher (which cancels the wait) or `seconds` have passed. With
-   * nothing scheduled at all and no limit, the wait lasts until something wakes it.
-   * `pending`: threads wait on Promises.
+   * autoAdvance the wait then ends (after one event-loop turn, never waiting on time). With it,
+   * the clock jumps to its next event if that comes within `seconds` (and fires everything due
+   * at that instant), else by `seconds`; with nothing scheduled at all and no limit, the wait
+   * lasts until something wakes it. `pending`: threads wait on Promises; the clock then lets
+   * them settle (one event-loop turn) before each jump.
    */
   idle(seconds: number, fn: () => void, pending = false): unknown {
     if (seconds <= 0) {
@@ -133,8 +134,9 @@ export class ManualClock implements Clock {
       fn();
       return null;
     }
-    const w = new IdleWait(this.#now + seconds, fn, pending);
+    const deadline = this.#now + seconds;
     if (!this.#auto) {
+      const w = new IdleWait(deadline, fn, pending);
       // Only the test moves time: end the wait after one turn of the event loop, so that a
       // loop() with nothing due lets the test's own code (and real I/O) run instead of spinning.
       setImmediate(() => {
@@ -144,6 +146,25 @@ export class ManualClock implements Clock {
       });
       return w;
     }
+    if (!pending) {
+      // At most one instant per wait, fired synchronously: its events may wake the dispatcher
+      // (which then ignores fn), and if none did, the next step simply looks again.
+      const e = this.#timers.peek();
+      if (e !== undefined && e.time <= deadline) {
+        if (e.time > this.#now) this.#now = e.time;
+        this.#fireDue();
+        fn();
+        return null;
+      }
+      if (deadline !== Infinity) {
+        this.#now = deadline;
+        fn();
+        return null;
+      }
+    }
+    const w = new IdleWait(deadline, fn, pending);
+    // Threads wait on Promises, or nothing at all is scheduled: wait from a microtask, so that
+    // a wake-up (which cancels the handle) is seen between two instants.
     this.#wait = w;
     this.#kick();
     return w;
