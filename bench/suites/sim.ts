@@ -8,7 +8,17 @@ import { Copas } from "copas";
 import { ManualClock, Rng, SimNetwork } from "copas/sim";
 import type { BenchRow, BenchSuite } from "../types.js";
 
-async function echoRun(conns: number, lines: number): Promise<{ wall: number; replies: number; virtual: number }> {
+/** Wall and CPU seconds of `fn` (CPU time shows the cost when the machine is busy). */
+async function timed(fn: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1e6 };
+}
+
+async function echoRun(conns: number, lines: number): Promise<{ wall: number; cpu: number; replies: number; virtual: number }> {
   const clock = new ManualClock();
   clock.autoAdvance = true;
   const net = new SimNetwork({ clock, seed: 1, latency: [0.0005, 0.005] });
@@ -36,14 +46,12 @@ async function echoRun(conns: number, lines: number): Promise<{ wall: number; re
     if (--left === 0) copas.removeserver(server!);
   };
   for (let i = 0; i < conns; i++) copas.addthread(client, i);
-  const t0 = performance.now();
-  await copas.loop();
-  const wall = (performance.now() - t0) / 1000;
+  const t = await timed(() => copas.loop());
   if (replies !== conns * lines) throw new Error(`sim echo: ${replies} replies, expected ${conns * lines}`);
-  return { wall, replies, virtual: clock.now() };
+  return { ...t, replies, virtual: clock.now() };
 }
 
-async function pauseRun(threads: number, hour: number): Promise<{ wall: number; pauses: number }> {
+async function pauseRun(threads: number, hour: number): Promise<{ wall: number; cpu: number; pauses: number }> {
   const clock = new ManualClock();
   clock.autoAdvance = true;
   const copas = new Copas({ network: new SimNetwork({ clock }) });
@@ -56,10 +64,8 @@ async function pauseRun(threads: number, hour: number): Promise<{ wall: number; 
     }
   };
   for (let i = 0; i < threads; i++) copas.addthread(sleeper);
-  const t0 = performance.now();
-  await copas.loop();
-  const wall = (performance.now() - t0) / 1000;
-  return { wall, pauses };
+  const t = await timed(() => copas.loop());
+  return { ...t, pauses };
 }
 
 const suite: BenchSuite = {
@@ -76,7 +82,7 @@ const suite: BenchSuite = {
         unit: "s",
         target: "< 2 s",
         pass: quick ? undefined : e.wall < 2,
-        note: `${e.replies} replies, ${e.virtual.toFixed(3)} s simulated`,
+        note: `${e.replies} replies, ${e.virtual.toFixed(3)} s simulated, cpu ${e.cpu.toFixed(2)} s`,
       },
       {
         name: `sim 1 h of ${threads} pausing threads`,
@@ -84,7 +90,7 @@ const suite: BenchSuite = {
         unit: "s",
         target: "< 1 s",
         pass: quick ? undefined : p.wall < 1,
-        note: `${p.pauses} pauses of 1..600 s`,
+        note: `${p.pauses} pauses of 1..600 s, cpu ${p.cpu.toFixed(2)} s`,
       },
     ];
     return rows;
