@@ -58,6 +58,7 @@ export class ManualClock implements Clock {
    * When true, a dispatcher with nothing runnable jumps the clock to its next event (its own
    * next timer or the next simulated delivery) instead of waiting. Default false: the test
    * moves time with `advance`/`set`, and a step with nothing due returns at once.
+   * It serves one dispatcher per clock (it jumps to that dispatcher's next timer).
    */
   get autoAdvance(): boolean {
     return this.#auto;
