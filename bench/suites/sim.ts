@@ -1,7 +1,9 @@
 // copas/sim: how fast a simulation runs. Both scenarios take no real time by design (a
 // ManualClock with autoAdvance), so the figure is the wall time of the simulation itself.
 //   echo:  10,000 connections to an echo server, 10 lines each, latency drawn per delivery
+//          from [0.5, 5] ms, so nearly every delivery is its own instant (~240,000 steps)
 //   pause: one simulated hour of 10,000 threads, each pausing 1..600 s (seeded) in turn
+//          (~126,000 pauses, nearly all at distinct instants)
 // Wall time is read with performance.now() here only (never in lib/).
 
 import { Copas } from "copas";
