@@ -230,7 +230,7 @@ describe("sim/sim-network", () => {
     });
 
     it("refuses connections once the backlog of unaccepted ones is full", async () => {
-      const { net, copas } = sim();
+      const { net, copas } = sim({ trace: true });
       const [server] = await net.socket.bind("10.0.0.1", 7, 2);
       const got: unknown[] = [];
       copas.addthread(function* () {
@@ -245,6 +245,7 @@ describe("sim/sim-network", () => {
       });
       await copas.loop();
       expect(got).to.deep.equal([[1, null], [1, null], [null, "connection refused"], [1, null]]);
+      expect(copas.gettrace()).to.include("0 refuse 127.0.0.1:49154>10.0.0.1:7 backlog full");
     });
 
     it("half-closes: the peer reads to the end and can still answer", async () => {
@@ -268,6 +269,41 @@ describe("sim/sim-network", () => {
       });
       await copas.loop();
       expect(got).to.deep.equal(["request body", ["got 12 bytes", null, null]]);
+    });
+  });
+
+  describe("hosts", () => {
+    it("names each end by its host and port; a client's host is the one it bound", async () => {
+      const { net, copas } = sim();
+      const [server] = await net.socket.bind("*", 5432);
+      const names: unknown[] = [];
+      copas.addserver(server!, function* (skt) {
+        const raw = skt as unknown as TcpSocket;
+        names.push(raw.getsockname(), raw.getpeername());
+      });
+      copas.addthread(function* () {
+        const raw = net.socket.tcp();
+        raw.bind("app-1", 0);
+        const c = copas.wrap(raw);
+        yield* c.connect("db", 5432);
+        names.push(c.getsockname(), c.getpeername());
+        const d = copas.wrap(net.socket.tcp());
+        yield* d.connect("localhost", 5432);
+        names.push(d.getsockname());
+        c.close();
+        d.close();
+        copas.removeserver(server!);
+      });
+      await copas.loop();
+      expect(names).to.deep.equal([
+        ["db", 5432, "inet"],
+        ["app-1", 49152, "inet"],
+        ["app-1", 49152, "inet"],
+        ["db", 5432, "inet"],
+        ["127.0.0.1", 5432, "inet"], // the second handler runs on accept, before connect returns
+        ["127.0.0.1", 49152, "inet"],
+        ["127.0.0.1", 49152, "inet"],
+      ]);
     });
   });
 
