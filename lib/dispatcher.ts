@@ -197,6 +197,10 @@ export class Copas extends Callable {
   #queue: QueueModule | null = null;
   #future: FutureModule | null = null;
   #timer: TimerModule | null = null;
+  /** What made each runnable thread runnable, for the trace (null when not tracing). */
+  #why: WeakMap<Thread, string> | null;
+  #traceIds: WeakMap<Thread, number> | null = null;
+  #traceSeq = 0;
 
   constructor(options: CopasOptions = {}) {
     super();
@@ -208,7 +212,10 @@ export class Copas extends Callable {
       }
       this.socket = s;
       this.#network = s._network;
-      this.#clock = options.clock ?? s._network.clock;
+      if (options.clock !== undefined && options.clock !== s._network.clock) {
+        throw new TypeError("Copas: bad argument 'options.clock' (expected the clock the network runs on, or nothing, got another clock)");
+      }
+      this.#clock = s._network.clock;
     } else {
       this.#clock = options.clock ?? realClock;
       this.#network = this.#clock === realClock ? realNetwork : makeRealNetwork(this.#clock);
@@ -216,6 +223,9 @@ export class Copas extends Callable {
     }
     this.#trace = options.trace ? [] : null;
     this.#batchWakes = this.#clock === realClock;
+    this.#why = options.trace ? new WeakMap() : null;
+    // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
+    if (options.trace) (options.network as { _observe?(c: Copas): void } | undefined)?._observe?.(this);
     this.#defaultErrorHandler = (err, t, skt) => {
       process.stderr.write(this.gettraceback(err, t, skt) + "\n");
     };
@@ -224,7 +234,7 @@ export class Copas extends Callable {
       // again) and resume the op, which then reports "timeout".
       t._timedOut = true;
       this.#detach(t);
-      this.#makeRunnable(t);
+      this.#makeRunnable(t, "timeout");
     };
   }
 
@@ -338,7 +348,7 @@ export class Copas extends Callable {
     const t = new Thread(name ?? undefined);
     t._fn = fn as ThreadFn;
     t._args = args;
-    this.#makeRunnable(t);
+    this.#makeRunnable(t, "start");
     return t;
   }
 
@@ -358,7 +368,7 @@ export class Copas extends Callable {
     this.#cancelTimeout(thread);
     thread._mode = RETURN;
     thread._value = undefined;
-    this.#makeRunnable(thread);
+    this.#makeRunnable(thread, "remove");
   }
 
   // ======================================================================================
@@ -560,11 +570,11 @@ export class Copas extends Callable {
         if (e.callback === null) {
           this.#sleepers--;
           th._sleep = null;
-          if (this.#trace !== null) this.#traceEvent("timer", th);
-          this.#makeRunnable(th);
+          this.#makeRunnable(th, "timer");
         } else {
           this.#timeouts--;
           th._timeout = null;
+          if (this.#trace !== null) this.#traceEvent("timeout", th);
           try {
             e.callback(th);
           } catch (err) {
@@ -582,7 +592,7 @@ export class Copas extends Callable {
       for (let i = 0; i < list.length; i++) {
         const th = list[i]!;
         if (th._state === State.Runnable) {
-          if (this.#trace !== null) this.#traceEvent("run", th);
+          if (this.#trace !== null) this.#traceRun(th);
           this.#resume(th, null);
         }
       }
@@ -702,8 +712,7 @@ export class Copas extends Callable {
     if (!(thread instanceof Thread)) check.fail("wakeup", "thread", "a Thread", thread);
     if (thread._state === State.Lethargic || thread._state === State.Sleeping) {
       this.#detach(thread);
-      this.#traceEvent("wakeup", thread);
-      this.#makeRunnable(thread);
+      this.#makeRunnable(thread, "wakeup");
     }
   }
 
@@ -812,9 +821,11 @@ export class Copas extends Callable {
     return this.#trace ? this.#trace.slice() : [];
   }
 
-  /** @internal adds a line to the trace (used by the simulated network). */
+  /** @internal adds a line to the trace, prefixed with the time (also used by the simulated network). */
   _trace(line: string): void {
-    this.#trace?.push(line);
+    if (this.#trace === null) return;
+    const now = this.#clock.now();
+    this.#trace.push(`${Math.round(now * 1e6) / 1e6} ${line}`);
   }
 
   // ======================================================================================
@@ -1007,7 +1018,7 @@ export class Copas extends Callable {
       this.#timers.push(e);
       this.#sleepers++;
     } else if (seconds === 0) {
-      this.#makeRunnable(t);
+      this.#makeRunnable(t, "yield");
     } else {
       t._state = State.Lethargic;
       const ref = new WeakRef(t);
@@ -1099,7 +1110,7 @@ export class Copas extends Callable {
       this.#watch(s, dir);
     }
     t._socket = null;
-    if (this.#trace !== null) this.#traceEvent(dir === READ ? "read" : "write", t, s);
+    if (this.#trace !== null) this.#traceEvent("run", t, `${dir === READ ? "readable" : "writable"} ${this.getsocketname(s)}`);
     this.#resume(t, s);
   }
 
@@ -1114,7 +1125,7 @@ export class Copas extends Callable {
     (client as { settimeout?: (v: number) => unknown }).settimeout?.(0);
     const t = new Thread(`${sname}:handler_${n}`);
     if (this.#autoclose) t._autoclose = client as unknown as { close(): unknown };
-    this.#traceEvent("accept", t, server);
+    if (this.#trace !== null) this.#traceEvent("run", t, `accept ${sname}`);
     this.#start(t, server._chandler as ThreadFn, [client], client);
   }
 
@@ -1166,12 +1177,12 @@ export class Copas extends Callable {
         this.#cancelTimeout(t);
         t._mode = RETURN;
         t._value = undefined;
-        this.#makeRunnable(t);
+        this.#makeRunnable(t, "remove");
       } else if (t._state === State.Running) {
         // An op yielded SUSPEND without parking the thread: a bug in copas, surfaced loudly.
         t._mode = THROW;
         t._value = new Error("copas: internal error, a thread suspended without waiting on anything");
-        this.#makeRunnable(t);
+        this.#makeRunnable(t, "error");
       }
       return;
     }
@@ -1217,7 +1228,7 @@ export class Copas extends Callable {
       this.#awaiting.delete(t);
       t._mode = mode;
       t._value = v;
-      this.#makeRunnable(t);
+      this.#makeRunnable(t, "await");
     };
     try {
       p.then(
@@ -1229,9 +1240,11 @@ export class Copas extends Callable {
     }
   }
 
-  #makeRunnable(t: Thread): void {
+  /** `why` (start, timer, wakeup, timeout, yield, await, remove) is only kept for the trace. */
+  #makeRunnable(t: Thread, why: string): void {
     if (t._state === State.Runnable || t._state === State.Dead) return;
     t._state = State.Runnable;
+    if (this.#why !== null) this.#why.set(t, why);
     this.#runnable.push(t);
     if (this.#parked) this.#unpark(false);
     else if (this.#wake !== null) this.#doWake();
@@ -1304,7 +1317,8 @@ export class Copas extends Callable {
     return new Promise<void>((resolve) => {
       this.#wake = resolve;
       const c = this.#clock;
-      if (t !== Infinity || c.idle) this.#waitTimer = (c.idle ?? c.setTimer).call(c, t, this.#onIdleTimer);
+      if (c.idle) this.#waitTimer = c.idle(t, this.#onIdleTimer, this.#awaiting.size > 0);
+      else if (t !== Infinity) this.#waitTimer = c.setTimer(t, this.#onIdleTimer);
     });
   }
 
@@ -1351,9 +1365,29 @@ export class Copas extends Callable {
     w();
   }
 
-  #traceEvent(what: string, t: Thread, s?: Selectable): void {
+  // Trace lines: "<time> <event> <thread> [<detail>]", time on this dispatcher's clock. A
+  // "run" line says what woke the thread: readable/writable <socket>, accept <server>, or why
+  // it was made runnable (start, timer, wakeup, timeout, yield, await, remove).
+  #traceEvent(what: string, t: Thread, detail?: string): void {
     if (this.#trace === null) return;
-    this.#trace.push(s === undefined ? `${what} ${t.name}` : `${what} ${t.name} ${this.getsocketname(s)}`);
+    const name = this.#traceName(t);
+    this._trace(detail === undefined ? `${what} ${name}` : `${what} ${name} ${detail}`);
+  }
+
+  // Unnamed threads get "thread #N", numbered per dispatcher in order of appearance, since
+  // their default names hold a process-wide id that would make two equal runs differ.
+  #traceName(t: Thread): string {
+    if (t.name !== `thread: 0x${t.id.toString(16).padStart(8, "0")}`) return t.name;
+    const ids = (this.#traceIds ??= new WeakMap());
+    let n = ids.get(t);
+    if (n === undefined) ids.set(t, (n = ++this.#traceSeq));
+    return `thread #${n}`;
+  }
+
+  #traceRun(t: Thread): void {
+    const why = this.#why!.get(t) ?? "start";
+    this.#why!.delete(t);
+    this.#traceEvent("run", t, why);
   }
 
   // ---- stats (status(true)) ----
