@@ -96,14 +96,6 @@ function* awaitOp<T>(p: PromiseLike<T> | T): Op<Awaited<T>> {
   return (yield p) as Awaited<T>;
 }
 
-// Instances are functions, so the default export can be called: `copas(...)` is `copas.loop(...)`.
-const Callable = function (this: unknown, ...x: unknown[]) {
-  void x;
-  const f = (...args: unknown[]) => (f as unknown as Copas).loop(...(args as [])) as unknown;
-  Object.setPrototypeOf(f, new.target.prototype);
-  return f;
-} as unknown as new () => object;
-
 /**
  * A dispatcher. The default export of "copas" is one on the real clock and network; make more
  * (for instance on a simulated network) with `new Copas(options)`.
@@ -121,7 +113,7 @@ const Callable = function (this: unknown, ...x: unknown[]) {
  * await copas.loop();
  * ```
  */
-export class Copas extends Callable {
+export class Copas {
   /** The LuaSocket layer this dispatcher's sockets come from. */
   readonly socket: SocketModule;
 
@@ -168,7 +160,6 @@ export class Copas extends Callable {
   #trace: string[] | null;
 
   constructor(options: CopasOptions = {}) {
-    super();
     if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
     if (options.network !== undefined) {
       const s = (options.network as { socket?: SocketModule }).socket;
