@@ -983,7 +983,7 @@ export class Copas {
 
   #finish(t: Thread, ok: boolean, value: unknown, skt: Selectable | null): void {
     t._state = State.Dead;
-    t._frames.length = 0;
+    if (t._frames.length !== 0) t._frames.length = 0; // drive() pops every frame it ends
     if (t._timeout !== null) this.#cancelTimeout(t);
     this.#traceEvent(ok ? "end" : "error", t);
     if (!ok) this.#report(value, t, skt);

@@ -68,8 +68,8 @@ let threadIds = 0;
 export class Thread {
   /** A number unique in this process. */
   readonly id: number;
-  /** Name given by `setthreadname`/`addnamedthread`, else `thread: 0x<id>`. */
-  name: string;
+  /** Name given by `setthreadname`/`addnamedthread`; null: the default, made when first read. */
+  #name: string | null;
   /** @internal generator frames, innermost last. */
   _frames: Iterator<unknown, unknown, unknown>[] = [];
   /** @internal */
@@ -116,7 +116,16 @@ export class Thread {
   /** @internal */
   constructor(name?: string) {
     this.id = ++threadIds;
-    this.name = name ?? `thread: 0x${this.id.toString(16).padStart(8, "0")}`;
+    this.#name = name ?? null;
+  }
+
+  /** Name given by `setthreadname`/`addnamedthread`, else `thread: 0x<id>`. */
+  get name(): string {
+    return (this.#name ??= `thread: 0x${this.id.toString(16).padStart(8, "0")}`);
+  }
+
+  set name(v: string) {
+    this.#name = v;
   }
 
   /** "running", "suspended" or "dead", as Lua's coroutine.status. */
