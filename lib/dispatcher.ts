@@ -158,6 +158,8 @@ export class Copas {
   #minEver: number | null = null;
   #maxEver: number | null = null;
   #trace: string[] | null;
+  /** Clock reading taken when the current (or last) step began running threads. */
+  #stepTime = 0;
 
   constructor(options: CopasOptions = {}) {
     if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
@@ -351,6 +353,7 @@ export class Copas {
 
   #runPhases(): boolean {
     let events = false;
+    this.#stepTime = this.#clock.now();
 
     // 1. Readable sockets: accept on servers, resume one waiting reader otherwise.
     const rl = this.#readyR;
@@ -749,6 +752,11 @@ export class Copas {
   /** @internal the clock. */
   get _clock(): Clock {
     return this.#clock;
+  }
+
+  /** @internal the clock when the current step began running threads (one read per step). */
+  get _stepTime(): number {
+    return this.#stepTime;
   }
 
   /** @internal start of a socket op: cancels the thread's timeout (as Copas's sto_timeout). */
