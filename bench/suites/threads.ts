@@ -87,11 +87,12 @@ const suite: BenchSuite = {
     const rounds = quick ? 300 : 3000; // switches: THREADS * rounds
     const spawns = quick ? 200_000 : 2_000_000;
     const runs = quick ? 1 : 3;
-    // Warm both up so neither is measured while the JIT compiles.
-    await copasSwitches(50);
-    plainSwitches(50);
-    await copasSpawns(20_000, 1000);
-    await promiseSpawns(20_000, 1000);
+    // Warm both up so neither is measured while the JIT compiles (it takes a few hundred
+    // thousand switches before the generators run optimised).
+    await copasSwitches(quick ? 100 : 500);
+    plainSwitches(quick ? 100 : 500);
+    await copasSpawns(quick ? 50_000 : 200_000, 10_000);
+    await promiseSpawns(quick ? 50_000 : 200_000, 10_000);
     const sw = await best(runs, () => copasSwitches(rounds));
     const swPlain = await best(runs, () => plainSwitches(rounds));
     const sp = await best(runs, () => copasSpawns(spawns, 10_000));
