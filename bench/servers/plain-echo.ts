@@ -5,6 +5,7 @@ import { serveCommands } from "./commands.js";
 
 const NL = 10;
 let open = 0;
+let echoed = 0;
 
 const server = net.createServer((s) => {
   open++;
@@ -14,6 +15,7 @@ const server = net.createServer((s) => {
     let start = 0;
     for (let i = buf.indexOf(NL); i !== -1; i = buf.indexOf(NL, start)) {
       s.write(buf.subarray(start, i + 1));
+      echoed++;
       start = i + 1;
     }
     pending = start === buf.length ? null : buf.subarray(start);
@@ -22,6 +24,9 @@ const server = net.createServer((s) => {
   s.on("close", () => open--);
 });
 server.listen({ host: "127.0.0.1", port: Number(process.env.PORT ?? 0), backlog: 4096 }, () => {
-  serveCommands(() => open);
+  serveCommands(
+    () => open,
+    () => echoed,
+  );
   console.log(`listening ${(server.address() as net.AddressInfo).port}`);
 });

@@ -8,6 +8,8 @@ import type { BenchRow, BenchSuite } from "../types.js";
 import { loadClient, type LoadResult } from "../load.js";
 import { startServer } from "../proc.js";
 
+type Server = Awaited<ReturnType<typeof startServer>>;
+
 const TARGET_RATIO = 0.8;
 
 function median(xs: number[]): number {
@@ -33,20 +35,30 @@ const suite: BenchSuite = {
     const copas = await startServer("copas-echo.ts");
     const plain = await startServer("plain-echo.ts");
     const rows: BenchRow[] = [];
+    /** One load run on `srv`; pushes the server's CPU time per echoed line onto `cpu`. */
+    const measured = async (srv: Server, conns: number, cpu: number[]): Promise<LoadResult> => {
+      const [u0, m0] = (await srv.child.ask("cpu", "cpu")).split(" ").map(Number) as [number, number];
+      const r = await client.run(srv.port, conns, seconds, warmup);
+      const [u1, m1] = (await srv.child.ask("cpu", "cpu")).split(" ").map(Number) as [number, number];
+      cpu.push((u1 - u0) / Math.max(1, m1 - m0));
+      return r;
+    };
     try {
       for (const conns of [1, 50, 500, 2000]) {
         const cs: LoadResult[] = [];
         const ps: LoadResult[] = [];
         const ratios: number[] = [];
         const n = conns === 2000 ? 1 : rounds;
+        const cpuC: number[] = [];
+        const cpuP: number[] = [];
         for (let r = 0; r < n; r++) {
           // Alternate who goes first, so a slow drift of the machine favours neither.
           if (r % 2 === 0) {
-            cs.push(await client.run(copas.port, conns, seconds, warmup));
-            ps.push(await client.run(plain.port, conns, seconds, warmup));
+            cs.push(await measured(copas, conns, cpuC));
+            ps.push(await measured(plain, conns, cpuP));
           } else {
-            ps.push(await client.run(plain.port, conns, seconds, warmup));
-            cs.push(await client.run(copas.port, conns, seconds, warmup));
+            ps.push(await measured(plain, conns, cpuP));
+            cs.push(await measured(copas, conns, cpuC));
           }
           ratios.push(cs[r]!.msgsPerSec / ps[r]!.msgsPerSec);
         }
@@ -55,6 +67,7 @@ const suite: BenchSuite = {
         const ratio = c / p; // the table's ratio column: median over median
         const notes = [
           `p99 ${Math.round(median(cs.map((x) => x.p99us)))} us (plain ${Math.round(median(ps.map((x) => x.p99us)))} us)`,
+          `server CPU ${median(cpuC).toFixed(1)} us/msg (plain ${median(cpuP).toFixed(1)})`,
           n > 1 ? `medians of ${n} interleaved pairs, pair ratios ${ratios.map((x) => x.toFixed(2) + "x").join(" ")}` : "one pair",
         ];
         const hc = health(cs.at(-1)!, conns);
