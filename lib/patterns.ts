@@ -16,10 +16,14 @@ const EMPTY = Buffer.alloc(0);
 /**
  * A FIFO of byte chunks. `push` is O(1); `take(n)` copies only when `n` bytes span chunks.
  * Consumed chunks are dropped from the front by advancing a head index, compacted when the
- * head passes half the array (amortised O(1) per chunk).
+ * head passes half the array (amortised O(1) per chunk). Slots `[head, n)` hold the chunks;
+ * the array keeps its capacity when drained (no reallocation per message), and consumed
+ * slots are overwritten with an empty buffer so they do not keep data alive.
  */
 export class ByteQueue {
   #chunks: Buffer[] = [];
+  /** Slots in use: chunks live at [#head, #n). */
+  #n = 0;
   #head = 0;
   #off = 0;
   /** Unread bytes. */
@@ -27,7 +31,11 @@ export class ByteQueue {
 
   push(b: Buffer): void {
     if (b.length === 0) return;
-    this.#chunks.push(b);
+    const chunks = this.#chunks;
+    if (this.#n < chunks.length) chunks[this.#n] = b;
+    else if (chunks.length === 0) this.#chunks = [b]; // one slot: most sockets never queue two
+    else chunks.push(b);
+    this.#n++;
     this.length += b.length;
   }
 
@@ -35,7 +43,7 @@ export class ByteQueue {
   indexOf(byte: number): number {
     const chunks = this.#chunks;
     let base = 0;
-    for (let i = this.#head; i < chunks.length; i++) {
+    for (let i = this.#head; i < this.#n; i++) {
       const c = chunks[i]!;
       const start = i === this.#head ? this.#off : 0;
       const at = c.indexOf(byte, start);
@@ -76,6 +84,7 @@ export class ByteQueue {
   /** Drops every byte. */
   clear(): void {
     this.#chunks = [];
+    this.#n = 0;
     this.#head = 0;
     this.#off = 0;
     this.length = 0;
@@ -84,13 +93,16 @@ export class ByteQueue {
   #advance(k: number, chunk: Buffer, have: number): void {
     this.length -= k;
     if (k === have) {
-      this.#head++;
+      const chunks = this.#chunks;
+      chunks[this.#head++] = EMPTY;
       this.#off = 0;
-      if (this.#head === this.#chunks.length) {
-        this.#chunks.length = 0;
+      if (this.#head === this.#n) {
+        this.#n = 0;
         this.#head = 0;
-      } else if (this.#head > 32 && this.#head * 2 > this.#chunks.length) {
-        this.#chunks = this.#chunks.slice(this.#head);
+      } else if (this.#head > 32 && this.#head * 2 > this.#n) {
+        chunks.copyWithin(0, this.#head, this.#n);
+        this.#n -= this.#head;
+        chunks.fill(EMPTY, this.#n, this.#n + this.#head);
         this.#head = 0;
       }
     } else {
