@@ -313,7 +313,20 @@ export class Copas {
     this.#running = true;
     try {
       for (;;) {
-        await this.step(to);
+        // A step as step(to) does it, minus step()'s own promise: this loop's only allocation
+        // per step is the wait's promise, and only when it has to wait.
+        if (this.#inStep) throw new Error("copas.step: a step is already running");
+        this.#inStep = true;
+        try {
+          const w = this.#waitBefore(to ?? Infinity);
+          if (w !== null) {
+            await w;
+            if (this.#statsOn) this.#statsAfterWait();
+          }
+          this.#runPhases();
+        } finally {
+          this.#inStep = false;
+        }
         if (this.finished()) {
           if (this.#exiting) break;
           this.exit();
@@ -330,25 +343,36 @@ export class Copas {
    * work in that order. Resolves `true` if socket events were handled, `false` on a timeout.
    */
   async step(timeout?: number | null): Promise<boolean> {
-    let t = check.optNumber("step", "timeout", timeout) ?? Infinity;
+    const t = check.optNumber("step", "timeout", timeout) ?? Infinity;
     if (this.#inStep) throw new Error("copas.step: a step is already running");
     this.#inStep = true;
     try {
-      if (this.#runnable.length > 0 || this.finished()) t = 0; // nothing could end an endless wait
-      else {
-        const next = this.#timers.peek();
-        if (next !== undefined) t = Math.min(t, Math.max(0, next.time - this.#clock.now()));
-      }
-      if (t < 0) t = 0;
-      if (this.#readyR.length === 0 && this.#readyW.length === 0) {
-        if (this.#statsOn) this.#statsBeforeWait();
-        await this.#idle(t);
+      const w = this.#waitBefore(t);
+      if (w !== null) {
+        await w;
         if (this.#statsOn) this.#statsAfterWait();
       }
       return this.#runPhases();
     } finally {
       this.#inStep = false;
     }
+  }
+
+  /**
+   * The wait that begins a step: at most `timeout` seconds, none when a thread is runnable,
+   * never past the next timer. Null when events are already queued (no wait at all).
+   */
+  #waitBefore(timeout: number): Promise<void> | null {
+    let t = timeout;
+    if (this.#runnable.length > 0 || this.finished()) t = 0; // nothing could end an endless wait
+    else {
+      const next = this.#timers.peek();
+      if (next !== undefined) t = Math.min(t, Math.max(0, next.time - this.#clock.now()));
+    }
+    if (t < 0) t = 0;
+    if (this.#readyR.length !== 0 || this.#readyW.length !== 0) return null;
+    if (this.#statsOn) this.#statsBeforeWait();
+    return this.#idle(t);
   }
 
   #runPhases(): boolean {
@@ -1110,12 +1134,18 @@ export class Copas {
   }
 
   #idle(t: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.#wake = resolve;
-      const c = this.#clock;
-      if (t !== Infinity || c.idle) this.#waitTimer = (c.idle ?? c.setTimer).call(c, t, this.#onIdleTimer);
-    });
+    this.#idleFor = t;
+    return new Promise<void>(this.#idleStart);
   }
+
+  /** The executor of #idle's promise, made once (the wait's length is in #idleFor). */
+  #idleFor = 0;
+  #idleStart = (resolve: () => void): void => {
+    this.#wake = resolve;
+    const c = this.#clock;
+    const t = this.#idleFor;
+    if (t !== Infinity || c.idle) this.#waitTimer = (c.idle ?? c.setTimer).call(c, t, this.#onIdleTimer);
+  };
 
   #onIdleTimer = (): void => {
     this.#waitTimer = null;
