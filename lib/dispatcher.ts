@@ -161,6 +161,9 @@ export class Copas {
   /** The real-clock loop is parked waiting for an event or its timer (see #pump). */
   #parked = false;
   #unparkQueued = false;
+  /** Inside #park's call to the clock: wake-ups are recorded, not acted on (no recursion). */
+  #parkSync = false;
+  #parkWoken = false;
   #loopEnd: ((err: unknown) => void) | null = null;
   #loopTimeout: number | undefined = undefined;
   #wakeQueued = false;
@@ -380,33 +383,14 @@ export class Copas {
     this.#exitSema = new Semaphore(this, 1, 0, Infinity);
     this.#running = true;
     this.#inStep = true;
-    if (this.#batchWakes) {
-      // Real clock: the loop runs from event callbacks (see #pump), no promise per step.
-      try {
-        await new Promise<void>((resolve, reject) => {
-          this.#loopEnd = (err) => (err === undefined ? resolve() : reject(err));
-          this.#loopTimeout = to;
-          const t = this.#waitTime(to);
-          if (t >= 0) this.#park(t);
-          else this.#pump();
-        });
-      } finally {
-        this.#inStep = false;
-        this.#running = false;
-      }
-      return;
-    }
+    // The loop runs from event callbacks (see #pump): no promise per step.
     try {
-      // Virtual clocks: one awaited wait per step, so the clock decides what waiting means.
-      for (;;) {
+      await new Promise<void>((resolve, reject) => {
+        this.#loopEnd = (err) => (err === undefined ? resolve() : reject(err));
+        this.#loopTimeout = to;
         const t = this.#waitTime(to);
-        if (t >= 0) await this.#idle(t);
-        this.#runPhases();
-        if (this.finished()) {
-          if (this.#exiting) break;
-          this.exit();
-        }
-      }
+        if (t < 0 || this.#park(t)) this.#pump();
+      });
     } finally {
       this.#inStep = false;
       this.#running = false;
@@ -414,10 +398,12 @@ export class Copas {
   }
 
   /**
-   * The loop on the real clock. Runs steps back to back until one must wait, then parks: the
+   * The loop. Runs steps back to back until one must wait, then parks. On the real clock the
    * next socket event runs the next step synchronously from its I/O callback (as a plain `net`
-   * handler would answer from its 'data' callback), and a timer or queued work resumes it
-   * through the event loop. So a step costs no promise, and a reply goes out at once.
+   * handler answers from its 'data' callback), and a timer or queued work resumes it through
+   * the event loop; so a step costs no promise, and a reply goes out at once. A virtual clock
+   * may end the wait inside `idle()` itself (it jumps to its next event): then the pump goes
+   * on in its own loop, never recursing; other wake-ups come through a microtask.
    */
   #pump = (): void => {
     try {
@@ -431,23 +417,39 @@ export class Copas {
           this.exit();
         }
         const t = this.#waitTime(this.#loopTimeout);
-        if (t >= 0) {
-          this.#park(t);
-          return;
-        }
+        if (t >= 0 && !this.#park(t)) return;
       }
     } catch (e) {
       this.#finishLoop(e);
     }
   };
 
-  /** Parks the pump for at most `t` seconds (Infinity: until an event). */
-  #park(t: number): void {
+  /**
+   * Parks the pump for at most `t` seconds (Infinity: until an event). True when the wait
+   * already ended inside the call (a virtual clock's jump), so the caller goes on.
+   */
+  #park(t: number): boolean {
     this.#parked = true;
-    if (t !== Infinity) this.#waitTimer = this.#clock.setTimer(t, this.#onParkTimer);
+    this.#parkSync = true;
+    this.#parkWoken = false;
+    const c = this.#clock;
+    if (c.idle) this.#waitTimer = c.idle(t, this.#onParkTimer, this.#awaiting.size > 0);
+    else if (t !== Infinity) this.#waitTimer = c.setTimer(t, this.#onParkTimer);
+    this.#parkSync = false;
+    if (!this.#parkWoken) return false;
+    this.#parked = false;
+    if (this.#waitTimer !== null) {
+      c.clearTimer(this.#waitTimer);
+      this.#waitTimer = null;
+    }
+    return true;
   }
 
   #onParkTimer = (): void => {
+    if (this.#parkSync) {
+      this.#parkWoken = true;
+      return;
+    }
     this.#waitTimer = null;
     this.#unparkQueued = false;
     if (!this.#parked) return;
@@ -455,9 +457,16 @@ export class Copas {
     this.#pump();
   };
 
-  /** Ends the park because work arrived: at once for socket events, else via the event loop. */
+  /**
+   * Ends the park because work arrived. A socket event on the real clock runs the pump at once;
+   * anything else goes through the event loop (real clock) or a microtask (virtual clocks).
+   */
   #unpark(now: boolean): void {
-    if (now) {
+    if (this.#parkSync) {
+      this.#parkWoken = true;
+      return;
+    }
+    if (now && this.#batchWakes) {
       this.#parked = false;
       this.#unparkQueued = false;
       if (this.#waitTimer !== null) {
@@ -470,7 +479,11 @@ export class Copas {
     if (this.#unparkQueued) return;
     this.#unparkQueued = true;
     if (this.#waitTimer !== null) this.#clock.clearTimer(this.#waitTimer);
-    this.#waitTimer = this.#clock.setTimer(0, this.#onParkTimer);
+    if (this.#batchWakes) this.#waitTimer = this.#clock.setTimer(0, this.#onParkTimer);
+    else {
+      this.#waitTimer = null;
+      queueMicrotask(this.#onParkTimer);
+    }
   }
 
   #finishLoop(err: unknown): void {
