@@ -11,6 +11,7 @@
 // bounded send buffer fills when the receiver stops reading: the same backpressure as `net`.
 
 import type { StreamLike } from "../network.js";
+import { ManualClock } from "./manual-clock.js";
 
 /** What a stream needs from its network. */
 export interface SimFabric {
@@ -28,11 +29,28 @@ export interface SimFabric {
 }
 
 type Fn = (...a: any[]) => void;
+/** Listeners of one event: most events have one, kept without an array. */
+type Listeners = Fn | Fn[] | null;
 
-interface Chunk {
-  /** null: the FIN (end of this direction). */
-  data: Buffer | null;
-  timer: unknown;
+/**
+ * A chunk on the wire. On a ManualClock it is also its own timer entry (the clock calls
+ * `chunk.fn()` when it arrives), so sending a chunk makes one object.
+ */
+class Chunk {
+  time = 0;
+  seq = 0;
+  index = -1;
+  /** The clock's handle: the chunk itself on a ManualClock. */
+  timer: unknown = null;
+  constructor(
+    readonly stream: SimStream,
+    /** null: the FIN (end of this direction). */
+    readonly data: Buffer | null,
+  ) {}
+
+  fn(): void {
+    this.stream._arrive();
+  }
 }
 
 interface Pending {
@@ -45,10 +63,17 @@ function codeError(message: string, code: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });
 }
 
-function emit(list: Fn[] | null, arg?: unknown): void {
-  if (list === null) return;
-  if (list.length === 1) list[0]!(arg);
-  else for (const f of list.slice()) f(arg);
+function listen(l: Listeners, fn: Fn): Fn | Fn[] {
+  if (l === null) return fn;
+  if (typeof l === "function") return [l, fn];
+  l.push(fn);
+  return l;
+}
+
+function emit(l: Listeners, arg?: unknown): void {
+  if (l === null) return;
+  if (typeof l === "function") l(arg);
+  else for (const f of l.slice()) f(arg);
 }
 
 /** @internal one end of a connection of a SimNetwork (made by its `connect` and listeners). */
@@ -65,12 +90,12 @@ export class SimStream implements StreamLike {
   /** @internal server side: the listener whose backlog counts this stream until it is accepted. */
   _backlog: { queued: number } | null = null;
 
-  #onData: Fn[] | null = null;
-  #onEnd: Fn[] | null = null;
-  #onError: Fn[] | null = null;
-  #onClose: Fn[] | null = null;
-  #onConnect: Fn[] | null = null;
-  #onDrain: Fn[] | null = null;
+  #onData: Listeners = null;
+  #onEnd: Listeners = null;
+  #onError: Listeners = null;
+  #onClose: Listeners = null;
+  #onConnect: Listeners = null;
+  #onDrain: Listeners = null;
 
   #wire: Chunk[] = [];
   #head = 0;
@@ -80,6 +105,8 @@ export class SimStream implements StreamLike {
   #delivered = 0;
   #lastDue = 0;
   #cbs: Pending[] = [];
+  /** The fabric's clock when it is a ManualClock (chunks are then their own timers). */
+  readonly #manual: ManualClock | null;
   #ended = false;
   #held = false;
   #paused: boolean;
@@ -92,6 +119,7 @@ export class SimStream implements StreamLike {
     this.remotePort = remotePort;
     this.remoteFamily = remote.includes(":") ? "IPv6" : "IPv4";
     this.#paused = paused;
+    this.#manual = fabric._clock instanceof ManualClock ? fabric._clock : null;
   }
 
   /** "host:port>host:port", as in trace lines. */
@@ -104,22 +132,22 @@ export class SimStream implements StreamLike {
   on(event: string, fn: Fn): this {
     switch (event) {
       case "data":
-        (this.#onData ??= []).push(fn);
+        this.#onData = listen(this.#onData, fn);
         break;
       case "end":
-        (this.#onEnd ??= []).push(fn);
+        this.#onEnd = listen(this.#onEnd, fn);
         break;
       case "error":
-        (this.#onError ??= []).push(fn);
+        this.#onError = listen(this.#onError, fn);
         break;
       case "close":
-        (this.#onClose ??= []).push(fn);
+        this.#onClose = listen(this.#onClose, fn);
         break;
       case "connect":
-        (this.#onConnect ??= []).push(fn);
+        this.#onConnect = listen(this.#onConnect, fn);
         break;
       case "drain":
-        (this.#onDrain ??= []).push(fn);
+        this.#onDrain = listen(this.#onDrain, fn);
         break;
       default:
         break;
@@ -261,19 +289,28 @@ export class SimStream implements StreamLike {
     if (due < this.#lastDue) due = this.#lastDue;
     this.#lastDue = due;
     if (data !== null) this.#bytes += data.length;
-    this.#wire.push({ data, timer: clock.setTimer(due - now, this.#arrive) });
+    const c = new Chunk(this, data);
+    const m = this.#manual;
+    if (m !== null) {
+      m._schedule(c, due - now);
+      c.timer = c;
+    } else {
+      c.timer = clock.setTimer(due - now, () => this._arrive());
+    }
+    this.#wire.push(c);
   }
 
-  // Chunks arrive in wire order (arrival times never decrease), so a count is enough.
-  #arrive = (): void => {
+  /**
+   * @internal the head chunk not yet arrived has arrived. Chunks arrive in wire order (arrival
+   * times never decrease), so a count is enough.
+   */
+  _arrive(): void {
     this.#arrived++;
     this.#pump();
-  };
+  }
 
-  #pumpHeld = (): void => {
-    this.#held = false;
-    this.#pump();
-  };
+  /** Resumes delivery after a partition healed (made on the first hold). */
+  #pumpHeld: (() => void) | null = null;
 
   #pump(): void {
     const f = this._fabric;
@@ -294,7 +331,14 @@ export class SimStream implements StreamLike {
         if (!this.#held) {
           this.#held = true;
           if (f._tracing) f._log(`held ${this._name} partition`);
-          f._hold(this.localAddress, p.localAddress, this.#pumpHeld);
+          f._hold(
+            this.localAddress,
+            p.localAddress,
+            (this.#pumpHeld ??= () => {
+              this.#held = false;
+              this.#pump();
+            }),
+          );
         }
         return;
       }
