@@ -299,7 +299,9 @@ export class SimNetwork<C extends Clock = ManualClock> {
   }
 
   #delay(): number {
-    const [min, max] = this.#lat;
+    const l = this.#lat;
+    const min = l[0];
+    const max = l[1];
     return min === max ? min : this.#rng.range(min, max);
   }
 
