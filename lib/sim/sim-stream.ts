@@ -42,6 +42,8 @@ class Chunk {
   index = -1;
   /** The clock's handle: the chunk itself on a ManualClock. */
   timer: unknown = null;
+  /** The chunk after this one on the wire. */
+  next: Chunk | null = null;
   constructor(
     readonly stream: SimStream,
     /** null: the FIN (end of this direction). */
@@ -78,38 +80,42 @@ function emit(l: Listeners, arg?: unknown): void {
 
 /** @internal one end of a connection of a SimNetwork (made by its `connect` and listeners). */
 export class SimStream implements StreamLike {
+  // Declared in the order of use on a delivery, so that it touches few cache lines of the
+  // two ends (with 10,000 connections, each delivery finds them cold).
+  /** @internal the other end, once the connection is established. */
+  _peer: SimStream | null = null;
+  destroyed = false;
+  #paused: boolean;
+  #onData: Listeners = null;
+  /** The wire: the oldest chunk not yet delivered, and the newest (linked by `next`). */
+  #first: Chunk | null = null;
+  #last: Chunk | null = null;
+  /** How many chunks from #first have arrived (they arrive in wire order). */
+  #arrived = 0;
+  #bytes = 0;
+  #delivered = 0;
+  /** Write callbacks waiting for their bytes to be delivered; null when none. */
+  #cbs: Pending[] | null = null;
+  #onDrain: Listeners = null;
+  #held = false;
   readonly _fabric: SimFabric;
+  /** The fabric's clock when it is a ManualClock (chunks are then their own timers). */
+  readonly #manual: ManualClock | null;
+  #lastDue = 0;
+  #written = 0;
+  #ended = false;
   readonly localAddress: string;
   readonly localPort: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly remoteFamily: string;
-  destroyed = false;
-  /** @internal the other end, once the connection is established. */
-  _peer: SimStream | null = null;
   /** @internal server side: the listener whose backlog counts this stream until it is accepted. */
   _backlog: { queued: number } | null = null;
 
-  #onData: Listeners = null;
   #onEnd: Listeners = null;
   #onError: Listeners = null;
   #onClose: Listeners = null;
   #onConnect: Listeners = null;
-  #onDrain: Listeners = null;
-
-  #wire: Chunk[] = [];
-  #head = 0;
-  #arrived = 0;
-  #bytes = 0;
-  #written = 0;
-  #delivered = 0;
-  #lastDue = 0;
-  #cbs: Pending[] = [];
-  /** The fabric's clock when it is a ManualClock (chunks are then their own timers). */
-  readonly #manual: ManualClock | null;
-  #ended = false;
-  #held = false;
-  #paused: boolean;
 
   constructor(fabric: SimFabric, local: string, localPort: number, remote: string, remotePort: number, paused: boolean) {
     this._fabric = fabric;
@@ -198,7 +204,7 @@ export class SimStream implements StreamLike {
     this.#written += n;
     if (cb !== undefined) {
       if (this.#delivered >= this.#written) f._clock.setTimer(0, () => cb(null));
-      else this.#cbs.push({ end: this.#written, cb });
+      else (this.#cbs ??= []).push({ end: this.#written, cb });
     }
     return true;
   }
@@ -297,7 +303,10 @@ export class SimStream implements StreamLike {
     } else {
       c.timer = clock.setTimer(due - now, () => this._arrive());
     }
-    this.#wire.push(c);
+    const last = this.#last;
+    if (last === null) this.#first = c;
+    else last.next = c;
+    this.#last = c;
   }
 
   /**
@@ -317,7 +326,7 @@ export class SimStream implements StreamLike {
     const p = this._peer;
     while (this.#arrived > 0) {
       if (p === null || p.destroyed) {
-        if (this.#wire[this.#head]!.data === null) {
+        if (this.#first!.data === null) {
           this.#shift(); // a FIN to a closed end: nothing to answer
           continue;
         }
@@ -353,19 +362,20 @@ export class SimStream implements StreamLike {
       if (f._tracing) f._log(`deliver ${this._name} ${d.length} bytes`);
       emit(p.#onData, d);
       const cbs = this.#cbs;
-      while (cbs.length > 0 && cbs[0]!.end <= this.#delivered) cbs.shift()!.cb(null);
+      if (cbs !== null) {
+        while (cbs.length > 0 && cbs[0]!.end <= this.#delivered) cbs.shift()!.cb(null);
+      }
       if (this.#bytes === 0 && this.#onDrain !== null) emit(this.#onDrain);
     }
   }
 
   /** Takes the head chunk of the wire (it has arrived). */
   #shift(): Buffer | null {
-    const c = this.#wire[this.#head]!;
-    this.#wire[this.#head++] = undefined as unknown as Chunk;
-    if (this.#head > 64 && this.#head * 2 > this.#wire.length) {
-      this.#wire = this.#wire.slice(this.#head);
-      this.#head = 0;
-    }
+    const c = this.#first!;
+    const next = c.next;
+    this.#first = next;
+    if (next === null) this.#last = null;
+    else c.next = null;
     this.#arrived--;
     return c.data;
   }
@@ -379,14 +389,14 @@ export class SimStream implements StreamLike {
 
   #dropOne(err: Error): void {
     const clock = this._fabric._clock;
-    for (let i = this.#head; i < this.#wire.length; i++) clock.clearTimer(this.#wire[i]!.timer);
-    this.#wire = [];
-    this.#head = 0;
+    for (let c = this.#first; c !== null; c = c.next) clock.clearTimer(c.timer);
+    this.#first = null;
+    this.#last = null;
     this.#arrived = 0;
     this.#bytes = 0;
     const cbs = this.#cbs;
-    this.#cbs = [];
-    for (const c of cbs) c.cb(err);
+    this.#cbs = null;
+    if (cbs !== null) for (const c of cbs) c.cb(err);
     if (this.destroyed && this.#onError === null) return;
     const wasDestroyed = this.destroyed;
     this.destroyed = true;
