@@ -47,7 +47,7 @@ class Chunk {
   constructor(
     readonly stream: SimStream,
     /** null: the FIN (end of this direction). */
-    readonly data: Buffer | null,
+    public data: Buffer | null,
   ) {}
 
   fn(): void {
@@ -90,6 +90,8 @@ export class SimStream implements StreamLike {
   /** The wire: the oldest chunk not yet delivered, and the newest (linked by `next`). */
   #first: Chunk | null = null;
   #last: Chunk | null = null;
+  /** A delivered chunk kept for the next write: no allocation per chunk once a stream runs. */
+  #spare: Chunk | null = null;
   /** How many chunks from #first have arrived (they arrive in wire order). */
   #arrived = 0;
   #bytes = 0;
@@ -295,7 +297,12 @@ export class SimStream implements StreamLike {
     if (due < this.#lastDue) due = this.#lastDue;
     this.#lastDue = due;
     if (data !== null) this.#bytes += data.length;
-    const c = new Chunk(this, data);
+    let c = this.#spare;
+    if (c === null) c = new Chunk(this, data);
+    else {
+      this.#spare = null;
+      c.data = data;
+    }
     const m = this.#manual;
     if (m !== null) {
       m._schedule(c, due - now);
@@ -377,7 +384,11 @@ export class SimStream implements StreamLike {
     if (next === null) this.#last = null;
     else c.next = null;
     this.#arrived--;
-    return c.data;
+    const d = c.data;
+    // It has fired and left the wire: nothing refers to it any more.
+    c.data = null;
+    this.#spare = c;
+    return d;
   }
 
   /** Drops the wire both ways and fails both ends with `err`. */
