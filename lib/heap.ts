@@ -38,6 +38,11 @@ export class TimerHeap<E extends HeapEntry> {
     return this.#n === 0 ? undefined : this.#entries[this.#slot[0]!];
   }
 
+  /** Time of the earliest entry (Infinity when empty), read without touching the entry. */
+  peekTime(): number {
+    return this.#n === 0 ? Infinity : this.#time[0]!;
+  }
+
   push(e: E): void {
     const seq = this.#seq++;
     e.seq = seq;

@@ -97,8 +97,7 @@ export class ManualClock implements Clock {
 
   /** Time of the next pending timer, or null. */
   nextTimer(): number | null {
-    const e = this.#timers.peek();
-    return e === undefined ? null : e.time;
+    return this.#timers.size === 0 ? null : this.#timers.peekTime();
   }
 
   /** Number of pending timers. */
@@ -160,9 +159,10 @@ export class ManualClock implements Clock {
     if (!pending) {
       // At most one instant per wait, fired synchronously: its events may wake the dispatcher
       // (which then ignores fn), and if none did, the next step simply looks again.
-      const e = this.#timers.peek();
-      if (e !== undefined && e.time <= deadline) {
-        if (e.time > this.#now) this.#now = e.time;
+      const h = this.#timers;
+      const at = h.peekTime();
+      if (h.size > 0 && at <= deadline) {
+        if (at > this.#now) this.#now = at;
         this.#fireDue();
         fn();
         return null;
@@ -203,9 +203,10 @@ export class ManualClock implements Clock {
         setImmediate(this.#drive);
         return;
       }
-      const e = this.#timers.peek();
-      if (e !== undefined && e.time <= w.deadline) {
-        this.#now = e.time;
+      const h = this.#timers;
+      const at = h.peekTime();
+      if (h.size > 0 && at <= w.deadline) {
+        this.#now = at;
         w.settled = false;
         continue;
       }
@@ -223,18 +224,15 @@ export class ManualClock implements Clock {
   /** Fires every timer due at or before now. */
   #fireDue(): void {
     const h = this.#timers;
-    for (let e = h.peek(); e !== undefined && e.time <= this.#now; e = h.peek()) {
-      h.pop();
-      e.fn();
-    }
+    // Times are read from the heap's own arrays: the entry is touched only to fire it.
+    while (h.size > 0 && h.peekTime() <= this.#now) h.pop()!.fn();
   }
 
   #runUntil(target: number): void {
     const h = this.#timers;
-    for (let e = h.peek(); e !== undefined && e.time <= target; e = h.peek()) {
-      h.pop();
-      if (e.time > this.#now) this.#now = e.time;
-      e.fn();
+    for (let at = h.peekTime(); h.size > 0 && at <= target; at = h.peekTime()) {
+      if (at > this.#now) this.#now = at;
+      h.pop()!.fn();
     }
     if (target > this.#now) this.#now = target;
   }
