@@ -103,7 +103,9 @@ export class SimStream implements StreamLike {
   readonly _fabric: SimFabric;
   /** The fabric's clock when it is a ManualClock (chunks are then their own timers). */
   readonly #manual: ManualClock | null;
-  #lastDue = 0;
+  /** Arrival time of the last chunk sent. -0, not 0: a double from the start, so the first
+   *  real time stored does not deprecate the shape of every stream made before it. */
+  #lastDue = -0;
   #written = 0;
   #ended = false;
   readonly localAddress: string;
