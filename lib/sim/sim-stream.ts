@@ -61,6 +61,20 @@ interface Pending {
   cb: (err?: Error | null) => void;
 }
 
+/** Strings up to this length are encoded by latin1Bytes. */
+const SHORT = 64;
+
+/**
+ * `Buffer.from(s, "latin1")` for a short string, without the native call: a Uint8Array store
+ * keeps the low byte of each char code, exactly as latin1 encoding does.
+ */
+function latin1Bytes(s: string): Buffer {
+  const n = s.length;
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
 function codeError(message: string, code: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });
 }
@@ -194,7 +208,9 @@ export class SimStream implements StreamLike {
     }
     const buf =
       typeof data === "string"
-        ? Buffer.from(data, encoding)
+        ? data.length <= SHORT && (encoding === "latin1" || encoding === "binary")
+          ? latin1Bytes(data)
+          : Buffer.from(data, encoding)
         : Buffer.isBuffer(data)
           ? data
           : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
