@@ -68,6 +68,31 @@ describe("heap (TimerHeap)", () => {
     }
   });
 
+  it("peekTime gives the earliest time (Infinity when empty) and keeps up with pops", () => {
+    const h = new TimerHeap<E>();
+    expect(h.peekTime()).to.equal(Infinity);
+    [entry(0.25, 1), entry(0.125, 2), entry(0.5, 3)].forEach((e) => h.push(e));
+    expect(h.peekTime()).to.equal(0.125);
+    h.pop();
+    expect(h.peekTime()).to.equal(h.peek()!.time).and.to.equal(0.25);
+    h.pop();
+    h.pop();
+    expect(h.peekTime()).to.equal(Infinity);
+  });
+
+  it("leaves alone an entry of another heap that has the same slot", () => {
+    const a = new TimerHeap<E>();
+    const b = new TimerHeap<E>();
+    const ea = entry(1, 1);
+    const eb = entry(2, 2);
+    a.push(ea);
+    b.push(eb);
+    expect(ea.index).to.equal(eb.index);
+    expect(a.remove(eb)).to.equal(false);
+    expect(a.size).to.equal(1);
+    expect(b.pop()).to.equal(eb);
+  });
+
   it("clear empties it and gives back what it held", () => {
     const h = new TimerHeap<E>();
     const es = [entry(1, 1), entry(2, 2)];
