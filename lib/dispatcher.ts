@@ -46,6 +46,8 @@ import { makeSemaphoreModule, Semaphore, type SemaphoreModule } from "./semaphor
 import { makeQueueModule, type QueueModule } from "./queue.js";
 import { makeFutureModule, type FutureModule } from "./future.js";
 import { makeTimerModule, type TimerModule } from "./timer.js";
+import { ltn12, type Ltn12Module } from "./ltn12.js";
+import { DEBUG_ORIGINAL, makeDebugModule, type DebugHook, type DebugModule } from "./debug.js";
 
 /** `fn(err, thread, socket)`: told of an error that ended a thread. */
 export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) => unknown;
@@ -197,6 +199,9 @@ export class Copas extends Callable {
   #queue: QueueModule | null = null;
   #future: FutureModule | null = null;
   #timer: TimerModule | null = null;
+  #debugModule: DebugModule | null = null;
+  /** @internal set by `debug.start()` (lib/debug.ts): told of resumes, yields and exits. */
+  _debug: DebugHook | null = null;
 
   constructor(options: CopasOptions = {}) {
     super();
@@ -271,6 +276,16 @@ export class Copas extends Callable {
   /** Timers: `copas.timer.new({ delay, callback, ... })`. */
   get timer(): TimerModule {
     return (this.#timer ??= makeTimerModule(this));
+  }
+
+  /** LTN12 sources, sinks and pumps: `copas.ltn12.source.string(s)`. */
+  get ltn12(): Ltn12Module {
+    return ltn12;
+  }
+
+  /** Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`. */
+  get debug(): DebugModule {
+    return (this.#debugModule ??= makeDebugModule(this));
   }
 
   /** Seconds on this dispatcher's clock. */
@@ -1054,6 +1069,9 @@ export class Copas extends Callable {
 
   #own(fn: string, arg: string, skt: unknown): Selectable {
     if (skt instanceof CopasSocket) skt = unwrap(skt);
+    else if (typeof skt === "object" && skt !== null && !(skt instanceof Selectable)) {
+      skt = (skt as { [DEBUG_ORIGINAL]?: unknown })[DEBUG_ORIGINAL] ?? skt; // copas.debug.socket
+    }
     if (!(skt instanceof Selectable)) check.fail(fn, arg, "a socket (from copas's socket layer, or copas.wrap)", skt);
     if (skt._network !== this.#network) {
       const mine = this.#network.kind;
@@ -1128,6 +1146,8 @@ export class Copas extends Callable {
   #resume(t: Thread, skt: Selectable | null): void {
     t._state = State.Running;
     this.#current = t;
+    const dbg = this._debug;
+    if (dbg !== null) dbg.resume(t, skt);
     if (t._gen === null) {
       // First run: call the thread function (Copas calls it on the first resume, too).
       const fn = t._fn!;
@@ -1160,6 +1180,7 @@ export class Copas extends Callable {
     if (res <= AWAIT) {
       t._streak = 0;
       if (res === AWAIT) this.#await(t, t._value as PromiseLike<unknown>);
+      if (dbg !== null) dbg.yielded(t);
       if (t._pendingReturn) {
         t._pendingReturn = false;
         this.#detach(t);
@@ -1186,6 +1207,7 @@ export class Copas extends Callable {
     if (this.#trace !== null) this.#traceEvent(ok ? "end" : "error", t);
     if (!ok) this.#report(value, t, skt);
     else t._result = value;
+    if (ok && this._debug !== null) this._debug.exit(t);
     const c = t._autoclose;
     if (c !== null) {
       t._autoclose = null;

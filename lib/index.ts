@@ -39,6 +39,10 @@ export { Future, PENDING, SUCCESS, ERROR } from "./future.js";
 export type { FutureModule, FutureResult, FutureTry, ResultOf } from "./future.js";
 export { Timer } from "./timer.js";
 export type { TimerModule, TimerOptions } from "./timer.js";
+export { ltn12, BLOCKSIZE } from "./ltn12.js";
+export type { Ltn12Module, Source, Sink, SinkResult, PumpResult } from "./ltn12.js";
+export { DEBUG_ORIGINAL } from "./debug.js";
+export type { DebugModule, DebugLogger } from "./debug.js";
 export type { Encoding } from "./patterns.js";
 export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./types.js";
 
