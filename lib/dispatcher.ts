@@ -48,6 +48,7 @@ import { makeFutureModule, type FutureModule } from "./future.js";
 import { makeTimerModule, type TimerModule } from "./timer.js";
 import { ltn12, type Ltn12Module } from "./ltn12.js";
 import { DEBUG_ORIGINAL, makeDebugModule, type DebugHook, type DebugModule } from "./debug.js";
+import { makeHttpModule, type HttpModule } from "./http.js";
 
 /** `fn(err, thread, socket)`: told of an error that ended a thread. */
 export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) => unknown;
@@ -200,6 +201,7 @@ export class Copas extends Callable {
   #future: FutureModule | null = null;
   #timer: TimerModule | null = null;
   #debugModule: DebugModule | null = null;
+  #http: HttpModule | null = null;
   /** @internal set by `debug.start()` (lib/debug.ts): told of resumes, yields and exits. */
   _debug: DebugHook | null = null;
 
@@ -286,6 +288,11 @@ export class Copas extends Callable {
   /** Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`. */
   get debug(): DebugModule {
     return (this.#debugModule ??= makeDebugModule(this));
+  }
+
+  /** The HTTP client: `yield* copas.http.request(url)`. */
+  get http(): HttpModule {
+    return (this.#http ??= makeHttpModule(this));
   }
 
   /** Seconds on this dispatcher's clock. */

@@ -43,6 +43,8 @@ export { ltn12, BLOCKSIZE } from "./ltn12.js";
 export type { Ltn12Module, Source, Sink, SinkResult, PumpResult } from "./ltn12.js";
 export { DEBUG_ORIGINAL } from "./debug.js";
 export type { DebugModule, DebugLogger } from "./debug.js";
+export { HttpModule } from "./http.js";
+export type { HttpRequestParams, HttpRequest, HttpResult, HttpHeaders, HttpTimeout, OpSource, OpSink } from "./http.js";
 export type { Encoding } from "./patterns.js";
 export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./types.js";
 
