@@ -397,10 +397,19 @@ function* line(c: CopasSocket): Op<string> {
   return l;
 }
 
-/** Reads header lines up to the blank one into `headers` (folded values unfolded). */
+/** Most bytes of header lines in one header block (LuaSocket 3.1's MAXHEADERSIZE). */
+export const MAXHEADERSIZE = 65536;
+
+/**
+ * Reads header lines up to the blank one into `headers` (folded values unfolded). A block
+ * over MAXHEADERSIZE fails with "oversized", so a server cannot grow the table without bound.
+ */
 function* receiveheaders(c: CopasSocket, headers: HttpHeaders): Op<HttpHeaders> {
+  let budget = MAXHEADERSIZE;
   let l = yield* line(c);
   while (l !== "") {
+    budget -= l.length;
+    if (budget < 0) fail("oversized");
     const m = /^(.*?):\s*(.*)$/s.exec(l);
     if (m === null) fail("malformed reponse headers");
     const name = m[1]!.toLowerCase();
@@ -408,6 +417,8 @@ function* receiveheaders(c: CopasSocket, headers: HttpHeaders): Op<HttpHeaders> 
     l = yield* line(c);
     while (/^\s/.test(l)) {
       value += l;
+      budget -= l.length;
+      if (budget < 0) fail("oversized");
       l = yield* line(c);
     }
     if (name === "__proto__") continue;

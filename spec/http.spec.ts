@@ -192,6 +192,16 @@ describe("http", () => {
       expect(headers).to.deep.equal({ "x-folded": "one  two\tthree", "set-thing": "a, b", empty: "", "content-length": "2" });
     });
 
+    it("a header block over MAXHEADERSIZE fails with 'oversized'", async () => {
+      const { port } = await raw((_h, skt) => {
+        let h = "HTTP/1.1 200 OK\r\n";
+        for (let i = 0; i < 100; i++) h += `X-${i}: ${"v".repeat(1000)}\r\n`;
+        skt.end(h + "\r\n");
+      });
+      const r = await inCopas((c) => c.http.request(`http://127.0.0.1:${port}/`));
+      expect(r).to.deep.equal([null, "oversized"]);
+    });
+
     it("skips 100-continue answers; HEAD, 204 and 304 have no body", async () => {
       const { port } = await raw((head, skt) => {
         if (head.startsWith("HEAD")) skt.end("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
