@@ -49,6 +49,7 @@ import { makeTimerModule, type TimerModule } from "./timer.js";
 import { ltn12, type Ltn12Module } from "./ltn12.js";
 import { DEBUG_ORIGINAL, makeDebugModule, type DebugHook, type DebugModule } from "./debug.js";
 import { makeHttpModule, type HttpModule } from "./http.js";
+import { SmtpModule } from "./smtp.js";
 
 /** `fn(err, thread, socket)`: told of an error that ended a thread. */
 export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) => unknown;
@@ -202,6 +203,7 @@ export class Copas extends Callable {
   #timer: TimerModule | null = null;
   #debugModule: DebugModule | null = null;
   #http: HttpModule | null = null;
+  #smtp: SmtpModule | null = null;
   /** @internal set by `debug.start()` (lib/debug.ts): told of resumes, yields and exits. */
   _debug: DebugHook | null = null;
 
@@ -293,6 +295,11 @@ export class Copas extends Callable {
   /** The HTTP client: `yield* copas.http.request(url)`. */
   get http(): HttpModule {
     return (this.#http ??= makeHttpModule(this));
+  }
+
+  /** The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`. */
+  get smtp(): SmtpModule {
+    return (this.#smtp ??= new SmtpModule(this));
   }
 
   /** Seconds on this dispatcher's clock. */

@@ -21,8 +21,10 @@
 // declared size, too).
 
 import type { Copas } from "./dispatcher.js";
-import { CopasSocket } from "./wrap.js";
-import { BLOCKSIZE, type Sink, type Source } from "./ltn12.js";
+import type { CopasSocket } from "./wrap.js";
+import { BLOCKSIZE } from "./ltn12.js";
+import { pull, push as pushRaw, type OpSink, type OpSource } from "./pull.js";
+import { TpFailure as HttpFailure, created, fail, send } from "./tp.js";
 import * as check from "./check.js";
 import type { Data, Op } from "./types.js";
 
@@ -32,9 +34,7 @@ export type HttpHeaders = Record<string, string>;
 /** Copas timeouts of a request: seconds for all, or per phase. */
 export type HttpTimeout = number | { connect?: number; send?: number; receive?: number };
 
-/** A source or sink may also be a generator function (an op), for sources that wait. */
-export type OpSource = Source | (() => Op<unknown>);
-export type OpSink = Sink | ((chunk: Data | null, err?: string | null) => Op<unknown>);
+export type { OpSink, OpSource };
 
 /**
  * The generic form of `http.request` (LuaSocket's request table).
@@ -103,13 +103,6 @@ export interface HttpRequest extends HttpRequestParams {
 
 /** `[body | 1, code, headers, status]` or `[null, err]` (HTTP/0.9: no headers nor status). */
 export type HttpResult<B> = [B, number, HttpHeaders | null, string | null] | [null, string];
-
-/** A failure reported as `[null, err]` (LuaSocket's socket.try). */
-class HttpFailure extends Error {}
-
-function fail(msg: string): never {
-  throw new HttpFailure(msg);
-}
 
 const SCHEMES: Record<string, number> = { http: 80, https: 443 };
 
@@ -351,44 +344,11 @@ function shouldreceivebody(r: HttpRequest, code: number): boolean {
   return !(code >= 100 && code < 200);
 }
 
-function isIterator(v: unknown): v is Op<unknown> {
-  return typeof v === "object" && v !== null && typeof (v as { next?: unknown }).next === "function";
-}
-
-/** Splits a `value` or `[value, err]` answer. */
-function split(r: unknown): [unknown, string | null] {
-  if (Array.isArray(r)) return [r[0] ?? null, (r[1] as string | null | undefined) ?? null];
-  return [r ?? null, null];
-}
-
-function text(chunk: unknown): string {
-  if (typeof chunk === "string") return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
-  return String(chunk);
-}
-
-/** Calls a source: `[chunk, err]` (chunk null at the end). */
-function* pull(src: OpSource): Op<[unknown, string | null]> {
-  let r: unknown = src();
-  if (isIterator(r)) r = yield* r;
-  return split(r);
-}
-
 /** Gives a chunk to a sink: false when the sink asked to stop (its error, if any, is thrown). */
 function* push(snk: OpSink, chunk: string | null, err: string | null): Op<boolean> {
-  let r: unknown = snk(chunk, err);
-  if (isIterator(r)) r = yield* r;
-  const [ok, e] = split(r);
-  if (!ok) {
-    if (e !== null) fail(e);
-    return false;
-  }
-  return true;
-}
-
-function* send(c: CopasSocket, data: string): Op<void> {
-  const [ok, err] = yield* c.send(data);
-  if (ok === null) fail(err);
+  const [ok, e] = yield* pushRaw(snk, chunk, err);
+  if (!ok && e !== null) fail(e);
+  return ok;
 }
 
 function* line(c: CopasSocket): Op<string> {
@@ -437,7 +397,7 @@ function* sendbody(c: CopasSocket, headers: Record<string, string | number>, src
       if (err !== null) fail(err);
       return;
     }
-    const s = text(chunk);
+    const s = chunk;
     if (chunked) yield* send(c, `${s.length.toString(16).toUpperCase()}\r\n${s}\r\n`);
     else if (s.length > 0) yield* send(c, s);
   }
@@ -520,12 +480,7 @@ const BLOCKSIZE_NET = 4 * BLOCKSIZE;
 
 /** Creates, times and connects the request's socket (closed again on failure). */
 function* open(m: HttpModule, r: HttpRequest): Op<CopasSocket> {
-  const created = r.create!(r);
-  if (Array.isArray(created)) {
-    if (created[0] === null || created[0] === undefined) fail(String(created[1]));
-  }
-  const raw = Array.isArray(created) ? created[0] : created;
-  const c = raw instanceof CopasSocket ? raw : m.copas.wrap(raw as never);
+  const c = created(m.copas, r.create!(r));
   try {
     const to = r.timeout ?? m.TIMEOUT;
     if (typeof to === "object") c.settimeouts(to.connect ?? m.TIMEOUT, to.send ?? m.TIMEOUT, to.receive ?? m.TIMEOUT);

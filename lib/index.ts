@@ -43,8 +43,11 @@ export { ltn12, BLOCKSIZE } from "./ltn12.js";
 export type { Ltn12Module, Source, Sink, SinkResult, PumpResult } from "./ltn12.js";
 export { DEBUG_ORIGINAL } from "./debug.js";
 export type { DebugModule, DebugLogger } from "./debug.js";
-export { HttpModule } from "./http.js";
-export type { HttpRequestParams, HttpRequest, HttpResult, HttpHeaders, HttpTimeout, OpSource, OpSink } from "./http.js";
+export { HttpModule, MAXHEADERSIZE } from "./http.js";
+export { SmtpModule } from "./smtp.js";
+export type { SmtpMail, SmtpMessage, SmtpMultipart } from "./smtp.js";
+export type { HttpRequestParams, HttpRequest, HttpResult, HttpHeaders, HttpTimeout } from "./http.js";
+export type { OpSource, OpSink } from "./pull.js";
 export type { Encoding } from "./patterns.js";
 export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./types.js";
 
