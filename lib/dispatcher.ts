@@ -50,6 +50,7 @@ import { ltn12, type Ltn12Module } from "./ltn12.js";
 import { DEBUG_ORIGINAL, makeDebugModule, type DebugHook, type DebugModule } from "./debug.js";
 import { makeHttpModule, type HttpModule } from "./http.js";
 import { SmtpModule } from "./smtp.js";
+import { FtpModule } from "./ftp.js";
 
 /** `fn(err, thread, socket)`: told of an error that ended a thread. */
 export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) => unknown;
@@ -204,6 +205,7 @@ export class Copas extends Callable {
   #debugModule: DebugModule | null = null;
   #http: HttpModule | null = null;
   #smtp: SmtpModule | null = null;
+  #ftp: FtpModule | null = null;
   /** @internal set by `debug.start()` (lib/debug.ts): told of resumes, yields and exits. */
   _debug: DebugHook | null = null;
 
@@ -300,6 +302,11 @@ export class Copas extends Callable {
   /** The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`. */
   get smtp(): SmtpModule {
     return (this.#smtp ??= new SmtpModule(this));
+  }
+
+  /** The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`. */
+  get ftp(): FtpModule {
+    return (this.#ftp ??= new FtpModule(this));
   }
 
   /** Seconds on this dispatcher's clock. */

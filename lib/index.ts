@@ -45,6 +45,8 @@ export { DEBUG_ORIGINAL } from "./debug.js";
 export type { DebugModule, DebugLogger } from "./debug.js";
 export { HttpModule, MAXHEADERSIZE } from "./http.js";
 export { SmtpModule } from "./smtp.js";
+export { FtpModule } from "./ftp.js";
+export type { FtpParams } from "./ftp.js";
 export type { SmtpMail, SmtpMessage, SmtpMultipart } from "./smtp.js";
 export type { HttpRequestParams, HttpRequest, HttpResult, HttpHeaders, HttpTimeout } from "./http.js";
 export type { OpSource, OpSink } from "./pull.js";
