@@ -219,6 +219,15 @@ function checkParams(p: HttpRequestParams): void {
     const v = p[k];
     if (v !== undefined && v !== null && typeof v !== "function") check.fail(fn, `params.${k}`, "a function", v);
   }
+  // No CR or LF where they would end a line of the request (request splitting).
+  for (const k of ["method", "uri"] as const) {
+    if (typeof p[k] === "string" && /[\r\n]/.test(p[k])) check.fail(fn, `params.${k}`, "a string without CR or LF", p[k]);
+  }
+  if (p.headers) {
+    for (const [k, v] of Object.entries(p.headers)) {
+      if (/[\r\n:]/.test(k) || /[\r\n]/.test(String(v))) check.fail(fn, `params.headers["${k}"]`, "a header name and value without CR or LF", v);
+    }
+  }
   const to = p.timeout;
   if (typeof to === "object" && to !== null) {
     for (const k of Object.keys(to)) {

@@ -50,8 +50,12 @@ export function* check(c: CopasSocket, ok: string | string[]): Op<[number, strin
   return fail(reply);
 }
 
-/** Sends `cmd arg\r\n` (or `cmd\r\n`). */
+/**
+ * Sends `cmd arg\r\n` (or `cmd\r\n`). A command or argument holding CR or LF (say, from an
+ * unescaped URL path) fails instead: it would smuggle in a second command.
+ */
 export function* command(c: CopasSocket, cmd: string, arg?: string | null): Op<void> {
+  if (/[\r\n]/.test(cmd) || (typeof arg === "string" && /[\r\n]/.test(arg))) fail("invalid command: CR or LF in it");
   yield* send(c, arg === undefined || arg === null ? `${cmd}\r\n` : `${cmd} ${arg}\r\n`);
 }
 

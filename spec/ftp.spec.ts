@@ -180,7 +180,7 @@ describe("ftp", () => {
     expect(lines).to.include("site x");
   });
 
-  it("a multi-line greeting (1xx then 2xx); bad urls; connection refused", async () => {
+  it("a multi-line greeting (1xx then 2xx); bad urls; connection refused; no command smuggled in a path", async () => {
     const { port } = await ftpServer({ f: "ok" }, { greeting: ["120-wait", "120 a moment", "220 ready"] });
     const srv = net.createServer();
     const dead = await listen(srv);
@@ -192,6 +192,7 @@ describe("ftp", () => {
         yield* c.ftp.get("ftp:///f"),
         yield* c.ftp.get(`ftp://127.0.0.1:${port}/f;type=x`),
         yield* c.ftp.get(`ftp://127.0.0.1:${dead}/f`),
+        yield* c.ftp.get(`ftp://127.0.0.1:${port}/f%0d%0adele%20f`),
       ];
     });
     expect(r).to.deep.equal([
@@ -200,6 +201,7 @@ describe("ftp", () => {
       [null, "missing hostname"],
       [null, "invalid type 'x'"],
       [null, "connection refused"],
+      [null, "invalid command: CR or LF in it"],
     ]);
   });
 

@@ -513,6 +513,8 @@ describe("http", () => {
         "'conect' is not a valid timeout option. Valid: 'connect', 'send', 'receive'",
       );
       expect(() => c.http.request({ url: "http://x/", maxredirects: "2" as never })).to.throw(TypeError, /params\.maxredirects/);
+      expect(() => c.http.request({ url: "http://x/", headers: { "x-a": "1\r\nInjected: yes" } })).to.throw(TypeError, /params\.headers\["x-a"\]/);
+      expect(() => c.http.request({ url: "http://x/", method: "GET / HTTP/1.1\r\n" })).to.throw(TypeError, /params\.method/);
     });
   });
 

@@ -172,6 +172,13 @@ describe("smtp", () => {
     expect(bad()).to.deep.equal([null, "disk error"]);
   });
 
+  it("a recipient holding CR or LF is refused, not sent as a second command", async () => {
+    const { port, sessions } = await smtpServer();
+    const r = await sendMail({ from: "<a@b>", rcpt: "<c@d>\r\nRCPT TO:<evil@x>", server: "127.0.0.1", port });
+    expect(r).to.deep.equal([null, "invalid command: CR or LF in it"]);
+    expect(sessions[0]!.lines.join("|")).to.not.include("evil");
+  });
+
   it("a source error fails the send", async () => {
     const { port } = await smtpServer();
     const copas = new Copas();
