@@ -206,8 +206,8 @@ export class Copas extends Callable {
   #http: HttpModule | null = null;
   #smtp: SmtpModule | null = null;
   #ftp: FtpModule | null = null;
-  /** @internal set by `debug.start()` (lib/debug.ts): told of resumes, yields and exits. */
-  _debug: DebugHook | null = null;
+  /** Set by `debug.start()` (lib/debug.ts): told of resumes, yields and exits. */
+  #debug: DebugHook | null = null;
 
   constructor(options: CopasOptions = {}) {
     super();
@@ -307,6 +307,15 @@ export class Copas extends Callable {
   /** The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`. */
   get ftp(): FtpModule {
     return (this.#ftp ??= new FtpModule(this));
+  }
+
+  /** @internal the debug log's hook (lib/debug.ts), null when off. */
+  get _debug(): DebugHook | null {
+    return this.#debug;
+  }
+
+  set _debug(h: DebugHook | null) {
+    this.#debug = h;
   }
 
   /** Seconds on this dispatcher's clock. */
@@ -1167,7 +1176,7 @@ export class Copas extends Callable {
   #resume(t: Thread, skt: Selectable | null): void {
     t._state = State.Running;
     this.#current = t;
-    const dbg = this._debug;
+    const dbg = this.#debug;
     if (dbg !== null) dbg.resume(t, skt);
     if (t._gen === null) {
       // First run: call the thread function (Copas calls it on the first resume, too).
@@ -1228,7 +1237,7 @@ export class Copas extends Callable {
     if (this.#trace !== null) this.#traceEvent(ok ? "end" : "error", t);
     if (!ok) this.#report(value, t, skt);
     else t._result = value;
-    if (ok && this._debug !== null) this._debug.exit(t);
+    if (ok && this.#debug !== null) this.#debug.exit(t);
     const c = t._autoclose;
     if (c !== null) {
       t._autoclose = null;
