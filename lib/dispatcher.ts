@@ -842,7 +842,7 @@ export class Copas {
    */
   receive(skt: AnySocket, pattern?: Pattern | null, prefix?: Data | null): Op<ReceiveResult<string>> {
     const s = this.#raw("receive", "skt", skt);
-    if ((s as { _datagram?: boolean })._datagram) return ops.receiveDatagram(this, s, pattern as number | undefined) as Op<ReceiveResult<string>>;
+    if ((s as { _datagram?: boolean })._datagram) return ops.receiveDatagram(this, s, pattern as number | undefined, false) as Op<ReceiveResult<string>>;
     return ops.receive(this, s, pattern, prefix, false) as Op<ReceiveResult<string>>;
   }
 
@@ -858,7 +858,9 @@ export class Copas {
 
   /** Op (UDP): `[data, ip, port]` or `[null, err, null]`. */
   receivefrom(skt: AnySocket, size?: number | null): Op<[string, string, number] | [null, string, null]> {
-    return ops.receivefrom(this, this.#raw("receivefrom", "skt", skt), size ?? undefined);
+    return ops.receiveDatagram(this, this.#raw("receivefrom", "skt", skt), size ?? undefined, true) as Op<
+      [string, string, number] | [null, string, null]
+    >;
   }
 
   /**

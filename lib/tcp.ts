@@ -62,7 +62,6 @@ export class TcpSocket extends Selectable {
   #rx = 0;
   #tx = 0;
   #born: number;
-  #timeout = -1;
   /** Options set by `setoption`; made on first use (most sockets never set any). */
   #opts: Record<string, unknown> | null = null;
   /** The write callback that wakes a waiting sender; made the first time the buffer fills. */
@@ -395,17 +394,6 @@ export class TcpSocket extends Selectable {
     const s = this.#stream;
     if (this.#kind !== "client" || !s || s.remoteAddress === undefined) return [null, "not connected"];
     return [s.remoteAddress, s.remotePort ?? 0, familyOf(s.remoteFamily)];
-  }
-
-  /** Recorded for LuaSocket compatibility; these objects never block. Gives `1`. */
-  settimeout(value?: number | null, _mode?: string): 1 {
-    this.#timeout = check.optNumber("settimeout", "value", value) ?? -1;
-    return 1;
-  }
-
-  /** The value last given to `settimeout` (-1: none). */
-  gettimeout(): number {
-    return this.#timeout;
   }
 
   /**
