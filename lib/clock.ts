@@ -16,9 +16,10 @@ export interface Clock {
    * Optional: called by a dispatcher that has nothing to do for up to `seconds` (Infinity: no
    * limit) unless woken sooner; calls `fn` when the wait is over. Without it the dispatcher
    * uses `setTimer` (and no timer at all for Infinity). A virtual clock uses this to end the
-   * wait at once, or to jump to its next event.
+   * wait at once, or to jump to its next event. `pending` is true when threads wait on
+   * Promises (which may settle without the clock moving). Cancelled with `clearTimer`.
    */
-  idle?(seconds: number, fn: () => void): unknown;
+  idle?(seconds: number, fn: () => void, pending?: boolean): unknown;
 }
 
 const origin = performance.timeOrigin;

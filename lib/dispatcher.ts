@@ -113,14 +113,6 @@ function* awaitOp<T>(p: PromiseLike<T> | T): Op<Awaited<T>> {
   return (yield p) as Awaited<T>;
 }
 
-// Instances are functions, so the default export can be called: `copas(...)` is `copas.loop(...)`.
-const Callable = function (this: unknown, ...x: unknown[]) {
-  void x;
-  const f = (...args: unknown[]) => (f as unknown as Copas).loop(...(args as [])) as unknown;
-  Object.setPrototypeOf(f, new.target.prototype);
-  return f;
-} as unknown as new () => object;
-
 /**
  * A dispatcher. The default export of "copas" is one on the real clock and network; make more
  * (for instance on a simulated network) with `new Copas(options)`.
@@ -138,7 +130,7 @@ const Callable = function (this: unknown, ...x: unknown[]) {
  * await copas.loop();
  * ```
  */
-export class Copas extends Callable {
+export class Copas {
   /** The LuaSocket layer this dispatcher's sockets come from. */
   readonly socket: SocketModule;
 
@@ -174,6 +166,9 @@ export class Copas extends Callable {
   /** The real-clock loop is parked waiting for an event or its timer (see #pump). */
   #parked = false;
   #unparkQueued = false;
+  /** Inside #park's call to the clock: wake-ups are recorded, not acted on (no recursion). */
+  #parkSync = false;
+  #parkWoken = false;
   #loopEnd: ((err: unknown) => void) | null = null;
   #loopTimeout: number | undefined = undefined;
   #wakeQueued = false;
@@ -208,9 +203,12 @@ export class Copas extends Callable {
   #ftp: FtpModule | null = null;
   /** Set by `debug.start()` (lib/debug.ts): told of resumes, yields and exits. */
   #debug: DebugHook | null = null;
+  /** What made each runnable thread runnable, for the trace (null when not tracing). */
+  #why: WeakMap<Thread, string> | null;
+  #traceIds: WeakMap<Thread, number> | null = null;
+  #traceSeq = 0;
 
   constructor(options: CopasOptions = {}) {
-    super();
     if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
     if (options.network !== undefined) {
       const s = (options.network as { socket?: SocketModule }).socket;
@@ -219,7 +217,10 @@ export class Copas extends Callable {
       }
       this.socket = s;
       this.#network = s._network;
-      this.#clock = options.clock ?? s._network.clock;
+      if (options.clock !== undefined && options.clock !== s._network.clock) {
+        throw new TypeError("Copas: bad argument 'options.clock' (expected the clock the network runs on, or nothing, got another clock)");
+      }
+      this.#clock = s._network.clock;
     } else {
       this.#clock = options.clock ?? realClock;
       this.#network = this.#clock === realClock ? realNetwork : makeRealNetwork(this.#clock);
@@ -227,6 +228,9 @@ export class Copas extends Callable {
     }
     this.#trace = options.trace ? [] : null;
     this.#batchWakes = this.#clock === realClock;
+    this.#why = options.trace ? new WeakMap() : null;
+    // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
+    if (options.trace) (options.network as { _observe?(c: Copas): void } | undefined)?._observe?.(this);
     this.#defaultErrorHandler = (err, t, skt) => {
       process.stderr.write(this.gettraceback(err, t, skt) + "\n");
     };
@@ -235,7 +239,7 @@ export class Copas extends Callable {
       // again) and resume the op, which then reports "timeout".
       t._timedOut = true;
       this.#detach(t);
-      this.#makeRunnable(t);
+      this.#makeRunnable(t, "timeout");
     };
   }
 
@@ -383,7 +387,7 @@ export class Copas extends Callable {
     const t = new Thread(name ?? undefined);
     t._fn = fn as ThreadFn;
     t._args = args;
-    this.#makeRunnable(t);
+    this.#makeRunnable(t, "start");
     return t;
   }
 
@@ -403,7 +407,7 @@ export class Copas extends Callable {
     this.#cancelTimeout(thread);
     thread._mode = RETURN;
     thread._value = undefined;
-    this.#makeRunnable(thread);
+    this.#makeRunnable(thread, "remove");
   }
 
   // ======================================================================================
@@ -424,33 +428,14 @@ export class Copas extends Callable {
     this.#exitSema = new Semaphore(this, 1, 0, Infinity);
     this.#running = true;
     this.#inStep = true;
-    if (this.#batchWakes) {
-      // Real clock: the loop runs from event callbacks (see #pump), no promise per step.
-      try {
-        await new Promise<void>((resolve, reject) => {
-          this.#loopEnd = (err) => (err === undefined ? resolve() : reject(err));
-          this.#loopTimeout = to;
-          const t = this.#waitTime(to);
-          if (t >= 0) this.#park(t);
-          else this.#pump();
-        });
-      } finally {
-        this.#inStep = false;
-        this.#running = false;
-      }
-      return;
-    }
+    // The loop runs from event callbacks (see #pump): no promise per step.
     try {
-      // Virtual clocks: one awaited wait per step, so the clock decides what waiting means.
-      for (;;) {
+      await new Promise<void>((resolve, reject) => {
+        this.#loopEnd = (err) => (err === undefined ? resolve() : reject(err));
+        this.#loopTimeout = to;
         const t = this.#waitTime(to);
-        if (t >= 0) await this.#idle(t);
-        this.#runPhases();
-        if (this.finished()) {
-          if (this.#exiting) break;
-          this.exit();
-        }
-      }
+        if (t < 0 || this.#park(t)) this.#pump();
+      });
     } finally {
       this.#inStep = false;
       this.#running = false;
@@ -458,10 +443,12 @@ export class Copas extends Callable {
   }
 
   /**
-   * The loop on the real clock. Runs steps back to back until one must wait, then parks: the
+   * The loop. Runs steps back to back until one must wait, then parks. On the real clock the
    * next socket event runs the next step synchronously from its I/O callback (as a plain `net`
-   * handler would answer from its 'data' callback), and a timer or queued work resumes it
-   * through the event loop. So a step costs no promise, and a reply goes out at once.
+   * handler answers from its 'data' callback), and a timer or queued work resumes it through
+   * the event loop; so a step costs no promise, and a reply goes out at once. A virtual clock
+   * may end the wait inside `idle()` itself (it jumps to its next event): then the pump goes
+   * on in its own loop, never recursing; other wake-ups come through a microtask.
    */
   #pump = (): void => {
     try {
@@ -475,23 +462,39 @@ export class Copas extends Callable {
           this.exit();
         }
         const t = this.#waitTime(this.#loopTimeout);
-        if (t >= 0) {
-          this.#park(t);
-          return;
-        }
+        if (t >= 0 && !this.#park(t)) return;
       }
     } catch (e) {
       this.#finishLoop(e);
     }
   };
 
-  /** Parks the pump for at most `t` seconds (Infinity: until an event). */
-  #park(t: number): void {
+  /**
+   * Parks the pump for at most `t` seconds (Infinity: until an event). True when the wait
+   * already ended inside the call (a virtual clock's jump), so the caller goes on.
+   */
+  #park(t: number): boolean {
     this.#parked = true;
-    if (t !== Infinity) this.#waitTimer = this.#clock.setTimer(t, this.#onParkTimer);
+    this.#parkSync = true;
+    this.#parkWoken = false;
+    const c = this.#clock;
+    if (c.idle) this.#waitTimer = c.idle(t, this.#onParkTimer, this.#awaiting.size > 0);
+    else if (t !== Infinity) this.#waitTimer = c.setTimer(t, this.#onParkTimer);
+    this.#parkSync = false;
+    if (!this.#parkWoken) return false;
+    this.#parked = false;
+    if (this.#waitTimer !== null) {
+      c.clearTimer(this.#waitTimer);
+      this.#waitTimer = null;
+    }
+    return true;
   }
 
   #onParkTimer = (): void => {
+    if (this.#parkSync) {
+      this.#parkWoken = true;
+      return;
+    }
     this.#waitTimer = null;
     this.#unparkQueued = false;
     if (!this.#parked) return;
@@ -499,9 +502,16 @@ export class Copas extends Callable {
     this.#pump();
   };
 
-  /** Ends the park because work arrived: at once for socket events, else via the event loop. */
+  /**
+   * Ends the park because work arrived. A socket event on the real clock runs the pump at once;
+   * anything else goes through the event loop (real clock) or a microtask (virtual clocks).
+   */
   #unpark(now: boolean): void {
-    if (now) {
+    if (this.#parkSync) {
+      this.#parkWoken = true;
+      return;
+    }
+    if (now && this.#batchWakes) {
       this.#parked = false;
       this.#unparkQueued = false;
       if (this.#waitTimer !== null) {
@@ -514,7 +524,11 @@ export class Copas extends Callable {
     if (this.#unparkQueued) return;
     this.#unparkQueued = true;
     if (this.#waitTimer !== null) this.#clock.clearTimer(this.#waitTimer);
-    this.#waitTimer = this.#clock.setTimer(0, this.#onParkTimer);
+    if (this.#batchWakes) this.#waitTimer = this.#clock.setTimer(0, this.#onParkTimer);
+    else {
+      this.#waitTimer = null;
+      queueMicrotask(this.#onParkTimer);
+    }
   }
 
   #finishLoop(err: unknown): void {
@@ -605,11 +619,11 @@ export class Copas extends Callable {
         if (e.callback === null) {
           this.#sleepers--;
           th._sleep = null;
-          if (this.#trace !== null) this.#traceEvent("timer", th);
-          this.#makeRunnable(th);
+          this.#makeRunnable(th, "timer");
         } else {
           this.#timeouts--;
           th._timeout = null;
+          if (this.#trace !== null) this.#traceEvent("timeout", th);
           try {
             e.callback(th);
           } catch (err) {
@@ -627,7 +641,7 @@ export class Copas extends Callable {
       for (let i = 0; i < list.length; i++) {
         const th = list[i]!;
         if (th._state === State.Runnable) {
-          if (this.#trace !== null) this.#traceEvent("run", th);
+          if (this.#trace !== null) this.#traceRun(th);
           this.#resume(th, null);
         }
       }
@@ -747,8 +761,7 @@ export class Copas extends Callable {
     if (!(thread instanceof Thread)) check.fail("wakeup", "thread", "a Thread", thread);
     if (thread._state === State.Lethargic || thread._state === State.Sleeping) {
       this.#detach(thread);
-      this.#traceEvent("wakeup", thread);
-      this.#makeRunnable(thread);
+      this.#makeRunnable(thread, "wakeup");
     }
   }
 
@@ -857,9 +870,11 @@ export class Copas extends Callable {
     return this.#trace ? this.#trace.slice() : [];
   }
 
-  /** @internal adds a line to the trace (used by the simulated network). */
+  /** @internal adds a line to the trace, prefixed with the time (also used by the simulated network). */
   _trace(line: string): void {
-    this.#trace?.push(line);
+    if (this.#trace === null) return;
+    const now = this.#clock.now();
+    this.#trace.push(`${Math.round(now * 1e6) / 1e6} ${line}`);
   }
 
   // ======================================================================================
@@ -872,7 +887,7 @@ export class Copas extends Callable {
    */
   receive(skt: AnySocket, pattern?: Pattern | null, prefix?: Data | null): Op<ReceiveResult<string>> {
     const s = this.#raw("receive", "skt", skt);
-    if ((s as { _datagram?: boolean })._datagram) return ops.receiveDatagram(this, s, pattern as number | undefined) as Op<ReceiveResult<string>>;
+    if ((s as { _datagram?: boolean })._datagram) return ops.receiveDatagram(this, s, pattern as number | undefined, false) as Op<ReceiveResult<string>>;
     return ops.receive(this, s, pattern, prefix, false) as Op<ReceiveResult<string>>;
   }
 
@@ -888,7 +903,9 @@ export class Copas extends Callable {
 
   /** Op (UDP): `[data, ip, port]` or `[null, err, null]`. */
   receivefrom(skt: AnySocket, size?: number | null): Op<[string, string, number] | [null, string, null]> {
-    return ops.receivefrom(this, this.#raw("receivefrom", "skt", skt), size ?? undefined);
+    return ops.receiveDatagram(this, this.#raw("receivefrom", "skt", skt), size ?? undefined, true) as Op<
+      [string, string, number] | [null, string, null]
+    >;
   }
 
   /**
@@ -1024,19 +1041,23 @@ export class Copas extends Callable {
       if (to > 0 && to !== Infinity) this.#setTimeout(t, to, this.#socketTimeout);
     }
     t._socket = s;
+    // Queues start as one-slot arrays (`[t]`, not `[]` then push, which reserves 17 slots):
+    // nearly every socket only ever has one waiter, and 10,000 idle ones add up.
     if (dir === READ) {
       t._state = State.Reading;
-      const q = (s._crq ??= []);
-      q.push(t);
-      if (q.length === 1) {
+      const q = s._crq;
+      if (q === null) s._crq = [t];
+      else q.push(t);
+      if (q === null || q.length === 1) {
         this.#reading.add(s);
         this.#watch(s, READ);
       }
     } else {
       t._state = State.Writing;
-      const q = (s._cwq ??= []);
-      q.push(t);
-      if (q.length === 1) {
+      const q = s._cwq;
+      if (q === null) s._cwq = [t];
+      else q.push(t);
+      if (q === null || q.length === 1) {
         this.#writing.add(s);
         this.#watch(s, WRITE);
       }
@@ -1052,7 +1073,7 @@ export class Copas extends Callable {
       this.#timers.push(e);
       this.#sleepers++;
     } else if (seconds === 0) {
-      this.#makeRunnable(t);
+      this.#makeRunnable(t, "yield");
     } else {
       t._state = State.Lethargic;
       const ref = new WeakRef(t);
@@ -1147,7 +1168,7 @@ export class Copas extends Callable {
       this.#watch(s, dir);
     }
     t._socket = null;
-    if (this.#trace !== null) this.#traceEvent(dir === READ ? "read" : "write", t, s);
+    if (this.#trace !== null) this.#traceEvent("run", t, `${dir === READ ? "readable" : "writable"} ${this.getsocketname(s)}`);
     this.#resume(t, s);
   }
 
@@ -1162,7 +1183,7 @@ export class Copas extends Callable {
     (client as { settimeout?: (v: number) => unknown }).settimeout?.(0);
     const t = new Thread(`${sname}:handler_${n}`);
     if (this.#autoclose) t._autoclose = client as unknown as { close(): unknown };
-    this.#traceEvent("accept", t, server);
+    if (this.#trace !== null) this.#traceEvent("run", t, `accept ${sname}`);
     this.#start(t, server._chandler as ThreadFn, [client], client);
   }
 
@@ -1217,12 +1238,12 @@ export class Copas extends Callable {
         this.#cancelTimeout(t);
         t._mode = RETURN;
         t._value = undefined;
-        this.#makeRunnable(t);
+        this.#makeRunnable(t, "remove");
       } else if (t._state === State.Running) {
         // An op yielded SUSPEND without parking the thread: a bug in copas, surfaced loudly.
         t._mode = THROW;
         t._value = new Error("copas: internal error, a thread suspended without waiting on anything");
-        this.#makeRunnable(t);
+        this.#makeRunnable(t, "error");
       }
       return;
     }
@@ -1269,7 +1290,7 @@ export class Copas extends Callable {
       this.#awaiting.delete(t);
       t._mode = mode;
       t._value = v;
-      this.#makeRunnable(t);
+      this.#makeRunnable(t, "await");
     };
     try {
       p.then(
@@ -1281,9 +1302,11 @@ export class Copas extends Callable {
     }
   }
 
-  #makeRunnable(t: Thread): void {
+  /** `why` (start, timer, wakeup, timeout, yield, await, remove) is only kept for the trace. */
+  #makeRunnable(t: Thread, why: string): void {
     if (t._state === State.Runnable || t._state === State.Dead) return;
     t._state = State.Runnable;
+    if (this.#why !== null) this.#why.set(t, why);
     this.#runnable.push(t);
     if (this.#parked) this.#unpark(false);
     else if (this.#wake !== null) this.#doWake();
@@ -1356,7 +1379,8 @@ export class Copas extends Callable {
     return new Promise<void>((resolve) => {
       this.#wake = resolve;
       const c = this.#clock;
-      if (t !== Infinity || c.idle) this.#waitTimer = (c.idle ?? c.setTimer).call(c, t, this.#onIdleTimer);
+      if (c.idle) this.#waitTimer = c.idle(t, this.#onIdleTimer, this.#awaiting.size > 0);
+      else if (t !== Infinity) this.#waitTimer = c.setTimer(t, this.#onIdleTimer);
     });
   }
 
@@ -1403,9 +1427,29 @@ export class Copas extends Callable {
     w();
   }
 
-  #traceEvent(what: string, t: Thread, s?: Selectable): void {
+  // Trace lines: "<time> <event> <thread> [<detail>]", time on this dispatcher's clock. A
+  // "run" line says what woke the thread: readable/writable <socket>, accept <server>, or why
+  // it was made runnable (start, timer, wakeup, timeout, yield, await, remove).
+  #traceEvent(what: string, t: Thread, detail?: string): void {
     if (this.#trace === null) return;
-    this.#trace.push(s === undefined ? `${what} ${t.name}` : `${what} ${t.name} ${this.getsocketname(s)}`);
+    const name = this.#traceName(t);
+    this._trace(detail === undefined ? `${what} ${name}` : `${what} ${name} ${detail}`);
+  }
+
+  // Unnamed threads get "thread #N", numbered per dispatcher in order of appearance, since
+  // their default names hold a process-wide id that would make two equal runs differ.
+  #traceName(t: Thread): string {
+    if (t.name !== `thread: 0x${t.id.toString(16).padStart(8, "0")}`) return t.name;
+    const ids = (this.#traceIds ??= new WeakMap());
+    let n = ids.get(t);
+    if (n === undefined) ids.set(t, (n = ++this.#traceSeq));
+    return `thread #${n}`;
+  }
+
+  #traceRun(t: Thread): void {
+    const why = this.#why!.get(t) ?? "start";
+    this.#why!.delete(t);
+    this.#traceEvent("run", t, why);
   }
 
   // ---- stats (status(true)) ----

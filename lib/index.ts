@@ -18,6 +18,7 @@
  * @module
  */
 import { Copas, realSocket } from "./dispatcher.js";
+import { makeCallable, type CallableCopas } from "./callable.js";
 
 export { Copas, FAIRNESS_INTERVAL } from "./dispatcher.js";
 export type { CopasOptions, CopasStatus, ErrorHandler, AnySocket } from "./dispatcher.js";
@@ -53,11 +54,10 @@ export type { OpSource, OpSink } from "./pull.js";
 export type { Encoding } from "./patterns.js";
 export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./types.js";
 
-/** The dispatcher type, callable: `copas(...)` is `copas.loop(...)`. */
-export type CallableCopas = Copas & ((init?: Parameters<Copas["loop"]>[0], timeout?: number | null) => Promise<void>);
+export type { CallableCopas } from "./callable.js";
 
 /** The default dispatcher, on the real clock and network. */
-const copas = new Copas() as CallableCopas;
+const copas: CallableCopas = makeCallable(new Copas());
 
 /** The LuaSocket layer over Node's `net` (LuaSocket's `socket` module). */
 export const socket = realSocket;

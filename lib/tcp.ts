@@ -62,8 +62,10 @@ export class TcpSocket extends Selectable {
   #rx = 0;
   #tx = 0;
   #born: number;
-  #timeout = -1;
-  #opts: Record<string, unknown> = { "tcp-nodelay": false, keepalive: false, reuseaddr: true, linger: { on: false, timeout: 0 } };
+  /** Options set by `setoption`; made on first use (most sockets never set any). */
+  #opts: Record<string, unknown> | null = null;
+  /** The write callback that wakes a waiting sender; made the first time the buffer fills. */
+  #flushed: (() => void) | null = null;
 
   /** @internal use socket.tcp() and friends. */
   constructor(network: Network, family: Family, kind: Kind = "master", stream: StreamLike | null = null) {
@@ -79,15 +81,17 @@ export class TcpSocket extends Selectable {
 
   #attach(s: StreamLike, start: boolean): void {
     this.#stream = s;
-    s.on("data", this.#onData);
-    s.on("end", this.#onEnd);
-    s.on("error", this.#onError);
-    s.on("close", this.#onClose);
-    if (!start) s.on("connect", this.#onConnect);
+    // Small anonymous arrows over shared methods: per-instance arrow fields cost more memory
+    // per socket (tsx's keepNames gives each a `name` property and a property store).
+    s.on("data", (chunk: Buffer) => this.#onData(chunk));
+    s.on("end", () => this.#onEnd());
+    s.on("error", (e: Error) => this.#onError(e));
+    s.on("close", () => this.#onClose());
+    if (!start) s.on("connect", () => this.#onConnect());
     else s.resume();
   }
 
-  #onData = (chunk: Buffer): void => {
+  #onData(chunk: Buffer): void {
     this.#q.push(chunk);
     this.#rx += chunk.length;
     if (!this.#paused && this.#q.length > this.#recvLimit) {
@@ -95,22 +99,22 @@ export class TcpSocket extends Selectable {
       this.#stream!.pause();
     }
     if (this._rw !== null) this._fireRead();
-  };
+  }
 
-  #onEnd = (): void => {
+  #onEnd(): void {
     this.#eof = true;
     this._fireRead();
-  };
+  }
 
-  #onError = (e: Error): void => {
+  #onError(e: Error): void {
     const msg = errorString(e);
     if (this.#conn === Conn.Pending) this.#conn = Conn.Failed;
     if (this.#err === null) this.#err = msg;
     this._fireRead();
     this._fireWrite();
-  };
+  }
 
-  #onClose = (): void => {
+  #onClose(): void {
     if (this.#conn === Conn.Pending) {
       this.#conn = Conn.Failed;
       this.#err ??= "connection refused";
@@ -118,17 +122,13 @@ export class TcpSocket extends Selectable {
     this.#eof = true;
     this._fireRead();
     this._fireWrite();
-  };
+  }
 
-  #onConnect = (): void => {
+  #onConnect(): void {
     if (this.#conn === Conn.Pending) this.#conn = Conn.Done;
     this.#kind = "client";
     this._fireWrite();
-  };
-
-  #onFlushed = (): void => {
-    this._fireWrite();
-  };
+  }
 
   // ---- readiness (Selectable) ----------------------------------------------------------
 
@@ -301,7 +301,7 @@ export class TcpSocket extends Selectable {
         : bytes.subarray(start - 1, start - 1 + n);
     // Told when this write is flushed only if it leaves the buffer full: then a waiting
     // sender is woken exactly once, when there is room again.
-    if (s.writableLength + n >= this.#sendLimit) s.write(chunk, "latin1", this.#onFlushed);
+    if (s.writableLength + n >= this.#sendLimit) s.write(chunk, "latin1", (this.#flushed ??= () => this._fireWrite()));
     else s.write(chunk, "latin1");
     this.#tx += n;
     if (n === want) return [end, null, null];
@@ -396,17 +396,6 @@ export class TcpSocket extends Selectable {
     return [s.remoteAddress, s.remotePort ?? 0, familyOf(s.remoteFamily)];
   }
 
-  /** Recorded for LuaSocket compatibility; these objects never block. Gives `1`. */
-  settimeout(value?: number | null, _mode?: string): 1 {
-    this.#timeout = check.optNumber("settimeout", "value", value) ?? -1;
-    return 1;
-  }
-
-  /** The value last given to `settimeout` (-1: none). */
-  gettimeout(): number {
-    return this.#timeout;
-  }
-
   /**
    * Options: "tcp-nodelay", "keepalive", "reuseaddr", "linger" (`{ on, timeout }`), and the
    * bounds of this port's buffers, "send-buffer-size" and "recv-buffer-size" (bytes).
@@ -416,20 +405,20 @@ export class TcpSocket extends Selectable {
     const s = this.#stream;
     switch (name) {
       case "tcp-nodelay":
-        this.#opts[name] = !!value;
+        this.#options()[name] = !!value;
         s?.setNoDelay(!!value);
         return [1, null];
       case "keepalive":
-        this.#opts[name] = !!value;
+        this.#options()[name] = !!value;
         s?.setKeepAlive(!!value);
         return [1, null];
       case "reuseaddr":
       case "reuseport":
-        this.#opts[name] = !!value;
+        this.#options()[name] = !!value;
         return [1, null];
       case "linger":
         if (typeof value !== "object" || value === null) check.fail("setoption", "value", "a table { on, timeout }", value);
-        this.#opts[name] = value;
+        this.#options()[name] = value;
         return [1, null];
       case "send-buffer-size":
         this.#sendLimit = Math.max(1, check.number("setoption", "value", value));
@@ -446,12 +435,17 @@ export class TcpSocket extends Selectable {
     }
   }
 
+  #options(): Record<string, unknown> {
+    return (this.#opts ??= { "tcp-nodelay": false, keepalive: false, reuseaddr: true, linger: { on: false, timeout: 0 } });
+  }
+
   /** `[value, null]` for an option `setoption` takes. */
   getoption(name: string): [unknown, null] | [null, string] {
     check.string("getoption", "name", name);
     if (name === "send-buffer-size") return [this.#sendLimit, null];
     if (name === "recv-buffer-size") return [this.#recvLimit, null];
-    if (name in this.#opts) return [this.#opts[name], null];
+    const opts = this.#options();
+    if (name in opts) return [opts[name], null];
     throw new TypeError(`getoption: bad argument 'name' (unsupported option '${name}')`);
   }
 

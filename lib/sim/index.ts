@@ -1,0 +1,22 @@
+/**
+ * "copas/sim": a virtual clock and an in-memory network, so a dispatcher runs step by step
+ * with the same interleaving on every run, without real sockets or real time.
+ *
+ * ```ts
+ * import { Copas } from "copas";
+ * import { ManualClock, SimNetwork } from "copas/sim";
+ * const clock = new ManualClock();
+ * clock.autoAdvance = true;
+ * const net = new SimNetwork({ clock, seed: 1, latency: [0.001, 0.02] });
+ * const copas = new Copas({ clock, network: net, trace: true });
+ * // ... addserver / addthread with net.socket ...
+ * await copas.loop();
+ * console.log(copas.gettrace().join("\n"));
+ * ```
+ *
+ * @module
+ */
+export { ManualClock } from "./manual-clock.js";
+export { SimNetwork } from "./sim-network.js";
+export type { Latency, SimNetworkOptions } from "./sim-network.js";
+export { Rng } from "./rng.js";

@@ -1,0 +1,231 @@
+// A virtual clock: time moves only when told to (advance/set) or, with `autoAdvance`, when
+// the dispatcher has nothing to do. Timers fire in (time, insertion) order, each with `now()`
+// at exactly its due time. Nothing here reads real time or sets a real timer. The event loop
+// gets one `setImmediate` turn (not a wait on time) in two places: before a jump while threads
+// wait on Promises, so a Promise that can settle without time moving settles first; and at
+// the end of an idle wait without autoAdvance, so a loop() with nothing due does not spin.
+
+import type { Clock } from "../clock.js";
+import { TimerHeap, type HeapEntry } from "../heap.js";
+import * as check from "../check.js";
+
+const RESOLVED = Promise.resolve();
+
+interface ClockTimer extends HeapEntry {
+  fn: () => void;
+}
+
+/** A dispatcher's wait in `idle`, until `deadline` (or a wake-up, which cancels it). */
+class IdleWait {
+  cancelled = false;
+  /** Promises were pending when the wait began: let them settle once before each jump. */
+  settled = false;
+  constructor(
+    readonly deadline: number,
+    readonly fn: () => void,
+    readonly pending: boolean,
+  ) {}
+}
+
+/**
+ * A clock for tests and simulations: `now()` is a number that only moves forward when you
+ * move it, so every timer fires at an exact, repeatable instant.
+ *
+ * ```ts
+ * const clock = new ManualClock();
+ * const copas = new Copas({ clock, network: new SimNetwork({ clock }) });
+ * clock.autoAdvance = true;            // idle steps jump to the next timer
+ * copas.addthread(function* () { yield* copas.pause(3600); });
+ * await copas.loop();                  // milliseconds of real time
+ * clock.now();                         // 3600
+ * ```
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  #timers = new TimerHeap<ClockTimer>();
+  #auto = false;
+  #wait: IdleWait | null = null;
+  #kicked = false;
+
+  /** `start`: the initial time in seconds (default 0). */
+  constructor(start = 0) {
+    check.number("ManualClock", "start", start);
+    if (!Number.isFinite(start)) check.fail("ManualClock", "start", "a finite number", start);
+    this.#now = start;
+  }
+
+  /**
+   * When true, a dispatcher with nothing runnable jumps the clock to its next event (its own
+   * next timer or the next simulated delivery) instead of waiting. Default false: the test
+   * moves time with `advance`/`set`, and a step with nothing due returns at once.
+   * It serves one dispatcher per clock (it jumps to that dispatcher's next timer).
+   */
+  get autoAdvance(): boolean {
+    return this.#auto;
+  }
+
+  set autoAdvance(v: boolean) {
+    this.#auto = !!v;
+    if (this.#wait !== null) this.#kick();
+  }
+
+  /** Virtual seconds. */
+  now(): number {
+    return this.#now;
+  }
+
+  /** Moves time forward by `seconds` (>= 0), firing every timer due on the way, in order. */
+  advance(seconds: number): void {
+    check.number("ManualClock.advance", "seconds", seconds);
+    if (seconds < 0) {
+      throw new RangeError(`ManualClock.advance: cannot move the clock backwards (got ${seconds} seconds)`);
+    }
+    if (!Number.isFinite(seconds)) check.fail("ManualClock.advance", "seconds", "a finite number", seconds);
+    this.#runUntil(this.#now + seconds);
+  }
+
+  /** Moves time forward to `t` (not before `now()`), firing every timer due on the way. */
+  set(t: number): void {
+    check.number("ManualClock.set", "t", t);
+    if (t < this.#now) {
+      throw new RangeError(`ManualClock.set: cannot move the clock backwards (now ${this.#now}, asked ${t})`);
+    }
+    if (!Number.isFinite(t)) check.fail("ManualClock.set", "t", "a finite number", t);
+    this.#runUntil(t);
+  }
+
+  /** Time of the next pending timer, or null. */
+  nextTimer(): number | null {
+    const e = this.#timers.peek();
+    return e === undefined ? null : e.time;
+  }
+
+  /** Number of pending timers. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  setTimer(seconds: number, fn: () => void): unknown {
+    const e: ClockTimer = { time: this.#now + (seconds > 0 ? seconds : 0), seq: 0, index: -1, fn };
+    this.#timers.push(e);
+    if (this.#wait !== null) this.#kick();
+    return e;
+  }
+
+  clearTimer(handle: unknown): void {
+    if (handle instanceof IdleWait) {
+      handle.cancelled = true;
+      if (this.#wait === handle) this.#wait = null;
+    } else if (handle !== null && typeof handle === "object" && "fn" in handle) {
+      this.#timers.remove(handle as ClockTimer);
+    }
+  }
+
+  /**
+   * The dispatcher has nothing to do for up to `seconds`. Due timers fire first. Without
+   * autoAdvance the wait then ends (after one event-loop turn, never waiting on time). With it,
+   * the clock jumps to its next event if that comes within `seconds` (and fires everything due
+   * at that instant), else by `seconds`; with nothing scheduled at all and no limit, the wait
+   * lasts until something wakes it. `pending`: threads wait on Promises; the clock then lets
+   * them settle (one event-loop turn) before each jump.
+   */
+  idle(seconds: number, fn: () => void, pending = false): unknown {
+    if (seconds <= 0) {
+      this.#fireDue();
+      fn();
+      return null;
+    }
+    const deadline = this.#now + seconds;
+    if (!this.#auto) {
+      const w = new IdleWait(deadline, fn, pending);
+      // Only the test moves time: end the wait after one turn of the event loop, so that a
+      // loop() with nothing due lets the test's own code (and real I/O) run instead of spinning.
+      setImmediate(() => {
+        if (w.cancelled) return;
+        this.#fireDue();
+        if (!w.cancelled) w.fn();
+      });
+      return w;
+    }
+    if (!pending) {
+      // At most one instant per wait, fired synchronously: its events may wake the dispatcher
+      // (which then ignores fn), and if none did, the next step simply looks again.
+      const e = this.#timers.peek();
+      if (e !== undefined && e.time <= deadline) {
+        if (e.time > this.#now) this.#now = e.time;
+        this.#fireDue();
+        fn();
+        return null;
+      }
+      if (deadline !== Infinity) {
+        this.#now = deadline;
+        fn();
+        return null;
+      }
+    }
+    const w = new IdleWait(deadline, fn, pending);
+    // Threads wait on Promises, or nothing at all is scheduled: wait from a microtask, so that
+    // a wake-up (which cancels the handle) is seen between two instants.
+    this.#wait = w;
+    this.#kick();
+    return w;
+  }
+
+  // The wait is driven from a microtask: by then the dispatcher holds the handle, so a wake-up
+  // (which clears it) is seen between two instants.
+  #kick(): void {
+    if (this.#kicked) return;
+    this.#kicked = true;
+    RESOLVED.then(this.#drive);
+  }
+
+  #drive = (): void => {
+    this.#kicked = false;
+    for (;;) {
+      const w = this.#wait;
+      if (w === null || w.cancelled) return;
+      this.#fireDue();
+      if (w.cancelled) return;
+      if (!this.#auto) return this.#endWait(w);
+      if (w.pending && !w.settled) {
+        w.settled = true;
+        this.#kicked = true;
+        setImmediate(this.#drive);
+        return;
+      }
+      const e = this.#timers.peek();
+      if (e !== undefined && e.time <= w.deadline) {
+        this.#now = e.time;
+        w.settled = false;
+        continue;
+      }
+      if (w.deadline === Infinity) return; // parked: a wake-up, advance() or a new timer resumes
+      if (this.#now < w.deadline) this.#now = w.deadline;
+      return this.#endWait(w);
+    }
+  };
+
+  #endWait(w: IdleWait): void {
+    this.#wait = null;
+    w.fn();
+  }
+
+  /** Fires every timer due at or before now. */
+  #fireDue(): void {
+    const h = this.#timers;
+    for (let e = h.peek(); e !== undefined && e.time <= this.#now; e = h.peek()) {
+      h.pop();
+      e.fn();
+    }
+  }
+
+  #runUntil(target: number): void {
+    const h = this.#timers;
+    for (let e = h.peek(); e !== undefined && e.time <= target; e = h.peek()) {
+      h.pop();
+      if (e.time > this.#now) this.#now = e.time;
+      e.fn();
+    }
+    if (target > this.#now) this.#now = target;
+  }
+}

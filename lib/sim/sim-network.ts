@@ -1,0 +1,319 @@
+// An in-memory network for deterministic tests: hosts named by any address string, TCP
+// connections made of SimStream pairs, and faults a test injects (latency, chunking, resets,
+// partitions, full backlogs). Its LuaSocket layer is the real one (lib/socket.ts and
+// lib/tcp.ts) over this Network, so receive patterns, buffers and error strings are the same.
+//
+// Everything happens on the clock's timers, and all randomness comes from one seeded Rng, so
+// one seed and one program give one run. Per-host state (ports, partitions) and delivery
+// timing live here, per-connection state in SimStream: datagrams can be added later as a
+// third kind of endpoint using the same `_delay`, `_blocked` and `_hold`.
+
+import type { Clock } from "../clock.js";
+import type { ConnectOptions, ListenOptions, ListenerLike, Network, StreamLike } from "../network.js";
+import { makeSocketModule, type SocketModule } from "../socket.js";
+import { CopasSocket } from "../wrap.js";
+import * as check from "../check.js";
+import { ManualClock } from "./manual-clock.js";
+import { Rng } from "./rng.js";
+import { SimListener } from "./sim-listener.js";
+import { SimStream, type SimFabric } from "./sim-stream.js";
+
+/** Seconds, or `[min, max]` drawn per delivery from the seed. */
+export type Latency = number | readonly [number, number];
+
+/** Options of `new SimNetwork(options)`. */
+export interface SimNetworkOptions<C extends Clock = ManualClock> {
+  /** The clock deliveries are timed on (usually a ManualClock). Default: a new ManualClock. */
+  clock?: C;
+  /** Seed of the network's random generator (latency draws). Default 0. */
+  seed?: number;
+  /** Default 0. */
+  latency?: Latency;
+  /** Most bytes per delivery (1: byte by byte). Default Infinity. */
+  chunkSize?: number;
+}
+
+/** First port handed out for port 0 and for the local end of connections, per host. */
+const EPHEMERAL = 49152;
+
+function err(message: string, code: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code });
+}
+
+function checkLatency(fn: string, l: unknown): [number, number] {
+  const ok = (x: unknown) => typeof x === "number" && Number.isFinite(x) && x >= 0;
+  if (ok(l)) return [l as number, l as number];
+  if (Array.isArray(l) && l.length === 2 && ok(l[0]) && ok(l[1]) && l[0] <= l[1]) return [l[0], l[1]];
+  return check.fail(fn, "latency", "seconds (a finite number >= 0) or [min, max] with 0 <= min <= max", l);
+}
+
+function checkChunk(fn: string, n: unknown): number {
+  if (n === Infinity || (typeof n === "number" && Number.isInteger(n) && n >= 1)) return n;
+  return check.fail(fn, "chunkSize", "an integer >= 1, or Infinity", n);
+}
+
+function checkHost(fn: string, arg: string, h: unknown): string {
+  if (typeof h !== "string" || h === "" || /\s/.test(h)) check.fail(fn, arg, "a host address (a non-empty string without spaces)", h);
+  return h;
+}
+
+/** "localhost" is "127.0.0.1"; any other non-empty string names a host as it is. */
+function canonical(h: string): string {
+  return h === "localhost" ? "127.0.0.1" : h;
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+}
+
+/**
+ * An in-memory network. Give it to `new Copas({ network })` and make sockets with its
+ * `socket` layer (the LuaSocket API and error strings of the real one).
+ *
+ * ```ts
+ * const clock = new ManualClock();
+ * const net = new SimNetwork({ clock, seed: 7, latency: [0.001, 0.01], chunkSize: 1 });
+ * const copas = new Copas({ network: net, trace: true });
+ * const [server] = await net.socket.bind("10.0.0.1", 80);
+ * copas.addserver(server!, handler);
+ * net.partition("127.0.0.1", "10.0.0.1"); // data held, receives time out
+ * net.heal();                             // held data flows again
+ * ```
+ *
+ * Hosts: a socket's host is its local address (`getsockname()[0]`). A listener's host is the
+ * one it was bound to ("*": every host). A connecting socket's host is the one it was bound to
+ * with `bind(host, port)` before `connect` (or `socket.connect(host, port, localHost)`), else
+ * "127.0.0.1". Local ports are handed out per host from 49152 up.
+ */
+export class SimNetwork<C extends Clock = ManualClock> {
+  /** The LuaSocket layer over this network. */
+  readonly socket: SocketModule;
+  /** The clock deliveries are timed on. */
+  readonly clock: C;
+
+  #net: Network;
+  #rng: Rng;
+  #lat: [number, number] = [0, 0];
+  #chunk = Infinity;
+  /** Listeners by port. */
+  #ports = new Map<number, SimListener[]>();
+  /** Next ephemeral port per host. */
+  #nextPort = new Map<string, number>();
+  #partitions = new Set<string>();
+  #held: { a: string; b: string; fn: () => void }[] = [];
+  #observers: { _trace(line: string): void }[] = [];
+  #fabric: SimFabric;
+
+  constructor(options: SimNetworkOptions<C> = {}) {
+    if (typeof options !== "object" || options === null) check.fail("SimNetwork", "options", "an object", options);
+    const clock = options.clock ?? (new ManualClock() as Clock as C);
+    const c = clock as Partial<Clock>;
+    if (typeof c.now !== "function" || typeof c.setTimer !== "function" || typeof c.clearTimer !== "function") {
+      check.fail("SimNetwork", "options.clock", "a Clock (a ManualClock)", clock);
+    }
+    const seed = options.seed ?? 0;
+    if (typeof seed !== "number" || !Number.isFinite(seed)) check.fail("SimNetwork", "options.seed", "a finite number", seed);
+    this.clock = clock;
+    this.#rng = new Rng(seed);
+    this.#lat = checkLatency("SimNetwork", options.latency ?? 0);
+    this.#chunk = checkChunk("SimNetwork", options.chunkSize ?? Infinity);
+    // Plain data fields (kept up to date by the setters): read on every delivery.
+    this.#fabric = {
+      _clock: clock,
+      _delay: () => this.#delay(),
+      _chunkSize: this.#chunk,
+      _blocked: (a, b) => this.#partitions.size > 0 && a !== b && this.#partitions.has(pairKey(a, b)),
+      _hold: (a, b, fn) => {
+        this.#held.push({ a, b, fn });
+      },
+      _tracing: false,
+      _log: (line) => this.#log(line),
+    };
+    this.#net = {
+      kind: "sim",
+      clock,
+      connect: (o) => this.#connect(o),
+      listen: (o) => this.#listen(o),
+    };
+    this.socket = makeSocketModule(this.#net);
+  }
+
+  // ---- controls ------------------------------------------------------------------------
+
+  /** Latency of deliveries from now on: seconds, or `[min, max]` drawn per delivery. */
+  setLatency(latency: Latency): void {
+    this.#lat = checkLatency("setLatency", latency);
+    this.#log(`set latency ${this.#lat[0] === this.#lat[1] ? this.#lat[0] : this.#lat.join("..")}`);
+  }
+
+  /** Most bytes per delivery for data written from now on (1: byte by byte; Infinity). */
+  setChunkSize(n: number): void {
+    this.#chunk = checkChunk("setChunkSize", n);
+    this.#fabric._chunkSize = n;
+    this.#log(`set chunkSize ${n}`);
+  }
+
+  /** Resets the connection of `skt`: undelivered data is dropped and both ends get "closed". */
+  reset(skt: unknown): void {
+    const s = this.#streamOf("reset", skt);
+    if (s.destroyed && (s._peer === null || s._peer.destroyed)) return;
+    this.#log(`fault reset ${s._name}`);
+    s._reset();
+  }
+
+  /** Cuts hosts `a` and `b` apart: data between them is held (sent on after `heal`). */
+  partition(a: string, b: string): void {
+    const x = canonical(checkHost("partition", "a", a));
+    const y = canonical(checkHost("partition", "b", b));
+    if (x === y) check.fail("partition", "b", "a host other than 'a'", b);
+    this.#partitions.add(pairKey(x, y));
+    this.#log(`fault partition ${x < y ? `${x} ${y}` : `${y} ${x}`}`);
+  }
+
+  /**
+   * Heals partitions: `heal()` every one, `heal(a)` every one of host `a`, `heal(a, b)` the one
+   * between `a` and `b`. Data held by a healed partition is delivered at once.
+   */
+  heal(a?: string | null, b?: string | null): void {
+    const x = a === undefined || a === null ? null : canonical(checkHost("heal", "a", a));
+    const y = b === undefined || b === null ? null : canonical(checkHost("heal", "b", b));
+    if (x === null && y !== null) check.fail("heal", "a", "a host when 'b' is given", a);
+    for (const k of [...this.#partitions]) {
+      const [p, q] = k.split("\u0000") as [string, string];
+      if (x === null || (y === null ? p === x || q === x : k === pairKey(x, y))) {
+        this.#partitions.delete(k);
+        this.#log(`fault heal ${p} ${q}`);
+      }
+    }
+    const held = this.#held;
+    this.#held = [];
+    for (const h of held) {
+      if (this.#fabric._blocked(h.a, h.b)) this.#held.push(h);
+      else this.clock.setTimer(0, h.fn);
+    }
+  }
+
+  /** True when a partition separates `a` and `b`. */
+  partitioned(a: string, b: string): boolean {
+    return this.#fabric._blocked(canonical(checkHost("partitioned", "a", a)), canonical(checkHost("partitioned", "b", b)));
+  }
+
+  /** @internal a dispatcher made with `trace: true` on this network: send it our events. */
+  _observe(c: { _trace(line: string): void }): void {
+    this.#observers.push(c);
+    this.#fabric._tracing = true;
+  }
+
+  // ---- Network -------------------------------------------------------------------------
+
+  #connect(o: ConnectOptions): StreamLike {
+    const local = canonical(o.localAddress ?? "127.0.0.1");
+    const lport = o.localPort || this.#ephemeral(local);
+    const host = canonical(o.host);
+    const c = new SimStream(this.#fabric, local, lport, host, o.port, false);
+    if (host === "" || /\s/.test(host) || host === "0.0.0.0" || host === "::") {
+      this.clock.setTimer(0, () => c._fail(err(`getaddrinfo ENOTFOUND ${host}`, "ENOTFOUND")));
+      return c;
+    }
+    this.clock.setTimer(this.#delay(), () => this.#syn(c));
+    return c;
+  }
+
+  /** A connection request arrives at its host. */
+  #syn(c: SimStream): void {
+    if (c.destroyed) return;
+    const host = c.remoteAddress;
+    const port = c.remotePort;
+    if (this.#fabric._blocked(c.localAddress, host)) {
+      if (this.#fabric._tracing) this.#log(`held ${c._name} partition`);
+      this.#held.push({ a: c.localAddress, b: host, fn: () => this.#syn(c) });
+      return;
+    }
+    const l = port === 0 ? undefined : this.#find(host, port);
+    const back = this.#delay();
+    if (l === undefined || l.queued >= l.backlog) {
+      if (this.#fabric._tracing) this.#log(`refuse ${c._name} ${l === undefined ? "nothing listens" : "backlog full"}`);
+      this.clock.setTimer(back, () => c._fail(err(`connect ECONNREFUSED ${host}:${port}`, "ECONNREFUSED")));
+      return;
+    }
+    const s = new SimStream(this.#fabric, host, port, c.localAddress, c.localPort, true);
+    s._peer = c;
+    c._peer = s;
+    s._backlog = l;
+    l.queued++;
+    // The server's data must not overtake the connection's acceptance on the way back.
+    s._after(this.clock.now() + back);
+    if (this.#fabric._tracing) this.#log(`connect ${c._name}`);
+    this.clock.setTimer(back, () => c._connected());
+    l.onConnection(s);
+  }
+
+  #listen(o: ListenOptions): Promise<[ListenerLike, null] | [null, string]> {
+    const host = canonical(o.host);
+    if (host === "" || /\s/.test(host)) return Promise.resolve([null, "host not found"]);
+    let port = o.port;
+    if (port === 0) {
+      do port = this.#ephemeral(host);
+      while (this.#conflicts(host, port));
+    } else if (this.#conflicts(host, port)) {
+      return Promise.resolve([null, "address already in use"]);
+    }
+    const l = new SimListener(host, port, o.backlog, o.onConnection, (x) => this.#unlisten(x));
+    const list = this.#ports.get(port);
+    if (list === undefined) this.#ports.set(port, [l]);
+    else list.push(l);
+    this.#log(`listen ${host}:${port}`);
+    return Promise.resolve([l, null]);
+  }
+
+  #unlisten(l: SimListener): void {
+    const list = this.#ports.get(l.port);
+    if (list === undefined) return;
+    const i = list.indexOf(l);
+    if (i !== -1) list.splice(i, 1);
+    if (list.length === 0) this.#ports.delete(l.port);
+  }
+
+  #conflicts(host: string, port: number): boolean {
+    const list = this.#ports.get(port);
+    if (list === undefined) return false;
+    const wild = host === "0.0.0.0" || host === "::";
+    return list.some((l) => wild || l.wildcard || l.host === host);
+  }
+
+  #find(host: string, port: number): SimListener | undefined {
+    const list = this.#ports.get(port);
+    if (list === undefined) return undefined;
+    let any: SimListener | undefined;
+    for (const l of list) {
+      if (l.host === host) return l;
+      if (l.wildcard) any = l;
+    }
+    return any;
+  }
+
+  #ephemeral(host: string): number {
+    const p = this.#nextPort.get(host) ?? EPHEMERAL;
+    this.#nextPort.set(host, p >= 65535 ? EPHEMERAL : p + 1);
+    return p;
+  }
+
+  #delay(): number {
+    const [min, max] = this.#lat;
+    return min === max ? min : this.#rng.range(min, max);
+  }
+
+  #log(line: string): void {
+    const obs = this.#observers;
+    for (let i = 0; i < obs.length; i++) obs[i]!._trace(line);
+  }
+
+  #streamOf(fn: string, skt: unknown): SimStream {
+    const raw = skt instanceof CopasSocket ? skt.socket : skt;
+    const s = (raw as { _stream?: unknown } | null)?._stream;
+    if (!(s instanceof SimStream) || s._fabric !== this.#fabric) {
+      check.fail(fn, "skt", "a connected TCP socket of this SimNetwork", skt);
+    }
+    return s;
+  }
+}
