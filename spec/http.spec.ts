@@ -4,7 +4,8 @@ import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { Copas, type HttpHeaders, type Sink } from "copas";
+import { Copas, type CopasSocket, type HttpHeaders, type Sink } from "copas";
+import { ManualClock, SimNetwork } from "copas/sim";
 import { FakeClock } from "./helpers/fake-clock.js";
 import { run } from "./helpers/run.js";
 
@@ -515,6 +516,75 @@ describe("http", () => {
       expect(() => c.http.request({ url: "http://x/", maxredirects: "2" as never })).to.throw(TypeError, /params\.maxredirects/);
       expect(() => c.http.request({ url: "http://x/", headers: { "x-a": "1\r\nInjected: yes" } })).to.throw(TypeError, /params\.headers\["x-a"\]/);
       expect(() => c.http.request({ url: "http://x/", method: "GET / HTTP/1.1\r\n" })).to.throw(TypeError, /params\.method/);
+    });
+  });
+
+  describe("on a simulated network", () => {
+    /** A dispatcher on virtual time and a SimNetwork, serving `answer(requestHead)` on host:80. */
+    async function simWorld(hosts: Record<string, (head: string) => string | null>, opts: { chunkSize?: number; latency?: number } = {}) {
+      const clock = new ManualClock();
+      clock.autoAdvance = true;
+      const net = new SimNetwork({ clock, ...opts });
+      const d = new Copas({ network: net });
+      const servers: Parameters<Copas["removeserver"]>[0][] = [];
+      for (const [host, answer] of Object.entries(hosts)) {
+        const [server, err] = await net.socket.bind(host, 80);
+        if (server === null) throw new Error(err);
+        servers.push(server);
+        d.addserver(
+          server,
+          d.handler(function* (skt: CopasSocket) {
+            let head = "";
+            for (;;) {
+              const [line] = yield* skt.receive("*l");
+              if (line === null) return;
+              head += line + "\n";
+              if (line === "") break;
+            }
+            const reply = answer(head);
+            if (reply === null) {
+              yield* d.pauseforever(); // never answers
+              return;
+            }
+            yield* skt.send(reply);
+          }),
+        );
+      }
+      return { d, clock, stop: () => servers.forEach((s) => d.removeserver(s)) };
+    }
+
+    it("requests, follows a redirect to another host, one byte per delivery with latency", async () => {
+      const heads: string[] = [];
+      const { d, stop } = await simWorld(
+        {
+          web: (h) => (heads.push(h), "HTTP/1.1 302 Found\r\nLocation: http://cdn/file\r\nContent-Length: 0\r\n\r\n"),
+          cdn: (h) => (heads.push(h), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        },
+        { chunkSize: 1, latency: 0.01 },
+      );
+      let r: unknown;
+      await run(d, function* () {
+        r = yield* d.http.request("http://web/start");
+        stop();
+      });
+      expect(r).to.deep.equal(["abc", 200, { "transfer-encoding": "chunked", location: "http://cdn/file" }, "HTTP/1.1 200 OK"]);
+      expect(heads[0]).to.match(/^GET \/start HTTP\/1\.1\n/);
+      expect(heads[0]).to.include("Host: web\n");
+      expect(heads[1]).to.include("Host: cdn\n");
+    });
+
+    it("times out after http.TIMEOUT of virtual time; an unknown host is refused", async () => {
+      const { d, clock, stop } = await simWorld({ slow: () => null });
+      const out: unknown[] = [];
+      await run(d, function* () {
+        const t0 = d.gettime();
+        out.push(yield* d.http.request("http://slow/"));
+        out.push(d.gettime() - t0);
+        out.push(yield* d.http.request("http://nobody/"));
+        stop();
+      });
+      expect(out).to.deep.equal([[null, "timeout"], 60, [null, "connection refused"]]);
+      expect(clock.now()).to.be.at.least(60);
     });
   });
 
