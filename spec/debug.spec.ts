@@ -63,6 +63,17 @@ describe("debug", () => {
       ]);
     });
 
+    it("says when a thread waits on a Promise", async () => {
+      const copas = fresh();
+      const lines: string[] = [];
+      copas.debug.start((l) => lines.push(l));
+      copas.addnamedthread("waiter", function* () {
+        expect(yield* copas.await(Promise.resolve(7))).to.equal(7);
+      });
+      await copas.loop();
+      expect(lines).to.deep.equal(["resuming 'waiter'", "yielding 'waiter' to AWAIT a promise", "resuming 'waiter'", "exiting 'waiter'"]);
+    });
+
     it("leaves out 'copas_core_timer' unless core is set", async () => {
       for (const core of [false, true]) {
         const copas = fresh();
