@@ -95,10 +95,6 @@ export const FAIRNESS_INTERVAL = 10;
 /** Steps run back to back (events always ready) before the event loop is let poll once. */
 const SPIN_LIMIT = 64;
 
-const SOCKET_TIMEOUT = (t: Thread): void => {
-  void t; // replaced per dispatcher in the constructor (needs `this`)
-};
-
 function isIterator(v: unknown): v is Iterator<unknown, unknown, unknown> {
   return typeof v === "object" && v !== null && typeof (v as { next?: unknown }).next === "function";
 }
@@ -181,7 +177,15 @@ export class Copas {
 
   #defaultErrorHandler: ErrorHandler;
   #coreTimer = new Thread("copas_core_timer");
-  #socketTimeout: (t: Thread) => void = SOCKET_TIMEOUT;
+  /**
+   * A socket op's timeout fired: leave the socket's queue (so the socket can be used again,
+   * unlike Copas #208) and resume the op, which then reports "timeout".
+   */
+  #socketTimeout = (t: Thread): void => {
+    t._timedOut = true;
+    this.#detach(t);
+    this.#makeRunnable(t, "timeout");
+  };
 
   #exiting = false;
   /** Destroyed by exit(): its waiters are the threads in waitforexit() (as Copas 4.11). */
@@ -233,13 +237,6 @@ export class Copas {
     if (options.trace) (options.network as { _observe?(c: Copas): void } | undefined)?._observe?.(this);
     this.#defaultErrorHandler = (err, t, skt) => {
       process.stderr.write(this.gettraceback(err, t, skt) + "\n");
-    };
-    this.#socketTimeout = (t: Thread) => {
-      // The op's socket timeout fired: leave the socket's queue (so the socket can be used
-      // again) and resume the op, which then reports "timeout".
-      t._timedOut = true;
-      this.#detach(t);
-      this.#makeRunnable(t, "timeout");
     };
   }
 
