@@ -19,6 +19,8 @@ type Family = 4 | 6 | 0;
 
 const EMPTY = Buffer.alloc(0);
 
+function ignore(): void {}
+
 /** Default bound of unsent bytes per socket (bytes); `setoption("send-buffer-size", n)`. */
 export const DEFAULT_SEND_BUFFER = 64 * 1024;
 /** Default bound of unread bytes per socket (bytes); `setoption("recv-buffer-size", n)`. */
@@ -176,6 +178,9 @@ export class TcpSocket extends Selectable {
           s.destroy();
           return;
         }
+        // Until accepted nobody else listens: an error then (a reset) must not crash the
+        // process; accept() attaches the real listeners.
+        s.on("error", ignore);
         this.#backlog.push(s);
         if (this._rw !== null) this._fireRead();
       },
