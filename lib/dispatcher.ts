@@ -46,6 +46,11 @@ import { makeSemaphoreModule, Semaphore, type SemaphoreModule } from "./semaphor
 import { makeQueueModule, type QueueModule } from "./queue.js";
 import { makeFutureModule, type FutureModule } from "./future.js";
 import { makeTimerModule, type TimerModule } from "./timer.js";
+import { ltn12, type Ltn12Module } from "./ltn12.js";
+import { DEBUG_ORIGINAL, makeDebugModule, type DebugHook, type DebugModule } from "./debug.js";
+import { makeHttpModule, type HttpModule } from "./http.js";
+import { SmtpModule } from "./smtp.js";
+import { FtpModule } from "./ftp.js";
 
 /** `fn(err, thread, socket)`: told of an error that ended a thread. */
 export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) => unknown;
@@ -89,10 +94,6 @@ export const FAIRNESS_INTERVAL = 10;
 
 /** Steps run back to back (events always ready) before the event loop is let poll once. */
 const SPIN_LIMIT = 64;
-
-const SOCKET_TIMEOUT = (t: Thread): void => {
-  void t; // replaced per dispatcher in the constructor (needs `this`)
-};
 
 function isIterator(v: unknown): v is Iterator<unknown, unknown, unknown> {
   return typeof v === "object" && v !== null && typeof (v as { next?: unknown }).next === "function";
@@ -176,7 +177,15 @@ export class Copas {
 
   #defaultErrorHandler: ErrorHandler;
   #coreTimer = new Thread("copas_core_timer");
-  #socketTimeout: (t: Thread) => void = SOCKET_TIMEOUT;
+  /**
+   * A socket op's timeout fired: leave the socket's queue (so the socket can be used again,
+   * unlike Copas #208) and resume the op, which then reports "timeout".
+   */
+  #socketTimeout = (t: Thread): void => {
+    t._timedOut = true;
+    this.#detach(t);
+    this.#makeRunnable(t, "timeout");
+  };
 
   #exiting = false;
   /** Destroyed by exit(): its waiters are the threads in waitforexit() (as Copas 4.11). */
@@ -192,6 +201,12 @@ export class Copas {
   #queue: QueueModule | null = null;
   #future: FutureModule | null = null;
   #timer: TimerModule | null = null;
+  #debugModule: DebugModule | null = null;
+  #http: HttpModule | null = null;
+  #smtp: SmtpModule | null = null;
+  #ftp: FtpModule | null = null;
+  /** Set by `debug.start()` (lib/debug.ts): told of resumes, yields and exits. */
+  #debug: DebugHook | null = null;
   /** What made each runnable thread runnable, for the trace (null when not tracing). */
   #why: WeakMap<Thread, string> | null;
   #traceIds: WeakMap<Thread, number> | null = null;
@@ -222,13 +237,6 @@ export class Copas {
     if (options.trace) (options.network as { _observe?(c: Copas): void } | undefined)?._observe?.(this);
     this.#defaultErrorHandler = (err, t, skt) => {
       process.stderr.write(this.gettraceback(err, t, skt) + "\n");
-    };
-    this.#socketTimeout = (t: Thread) => {
-      // The op's socket timeout fired: leave the socket's queue (so the socket can be used
-      // again) and resume the op, which then reports "timeout".
-      t._timedOut = true;
-      this.#detach(t);
-      this.#makeRunnable(t, "timeout");
     };
   }
 
@@ -275,6 +283,40 @@ export class Copas {
   /** Timers: `copas.timer.new({ delay, callback, ... })`. */
   get timer(): TimerModule {
     return (this.#timer ??= makeTimerModule(this));
+  }
+
+  /** LTN12 sources, sinks and pumps: `copas.ltn12.source.string(s)`. */
+  get ltn12(): Ltn12Module {
+    return ltn12;
+  }
+
+  /** Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`. */
+  get debug(): DebugModule {
+    return (this.#debugModule ??= makeDebugModule(this));
+  }
+
+  /** The HTTP client: `yield* copas.http.request(url)`. */
+  get http(): HttpModule {
+    return (this.#http ??= makeHttpModule(this));
+  }
+
+  /** The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`. */
+  get smtp(): SmtpModule {
+    return (this.#smtp ??= new SmtpModule(this));
+  }
+
+  /** The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`. */
+  get ftp(): FtpModule {
+    return (this.#ftp ??= new FtpModule(this));
+  }
+
+  /** @internal the debug log's hook (lib/debug.ts), null when off. */
+  get _debug(): DebugHook | null {
+    return this.#debug;
+  }
+
+  set _debug(h: DebugHook | null) {
+    this.#debug = h;
   }
 
   /** Seconds on this dispatcher's clock. */
@@ -842,7 +884,7 @@ export class Copas {
    */
   receive(skt: AnySocket, pattern?: Pattern | null, prefix?: Data | null): Op<ReceiveResult<string>> {
     const s = this.#raw("receive", "skt", skt);
-    if ((s as { _datagram?: boolean })._datagram) return ops.receiveDatagram(this, s, pattern as number | undefined) as Op<ReceiveResult<string>>;
+    if ((s as { _datagram?: boolean })._datagram) return ops.receiveDatagram(this, s, pattern as number | undefined, false) as Op<ReceiveResult<string>>;
     return ops.receive(this, s, pattern, prefix, false) as Op<ReceiveResult<string>>;
   }
 
@@ -858,7 +900,9 @@ export class Copas {
 
   /** Op (UDP): `[data, ip, port]` or `[null, err, null]`. */
   receivefrom(skt: AnySocket, size?: number | null): Op<[string, string, number] | [null, string, null]> {
-    return ops.receivefrom(this, this.#raw("receivefrom", "skt", skt), size ?? undefined);
+    return ops.receiveDatagram(this, this.#raw("receivefrom", "skt", skt), size ?? undefined, true) as Op<
+      [string, string, number] | [null, string, null]
+    >;
   }
 
   /**
@@ -1073,6 +1117,9 @@ export class Copas {
 
   #own(fn: string, arg: string, skt: unknown): Selectable {
     if (skt instanceof CopasSocket) skt = unwrap(skt);
+    else if (typeof skt === "object" && skt !== null && !(skt instanceof Selectable)) {
+      skt = (skt as { [DEBUG_ORIGINAL]?: unknown })[DEBUG_ORIGINAL] ?? skt; // copas.debug.socket
+    }
     if (!(skt instanceof Selectable)) check.fail(fn, arg, "a socket (from copas's socket layer, or copas.wrap)", skt);
     if (skt._network !== this.#network) {
       const mine = this.#network.kind;
@@ -1147,6 +1194,8 @@ export class Copas {
   #resume(t: Thread, skt: Selectable | null): void {
     t._state = State.Running;
     this.#current = t;
+    const dbg = this.#debug;
+    if (dbg !== null) dbg.resume(t, skt);
     if (t._gen === null) {
       // First run: call the thread function (Copas calls it on the first resume, too).
       const fn = t._fn!;
@@ -1179,6 +1228,7 @@ export class Copas {
     if (res <= AWAIT) {
       t._streak = 0;
       if (res === AWAIT) this.#await(t, t._value as PromiseLike<unknown>);
+      if (dbg !== null) dbg.yielded(t);
       if (t._pendingReturn) {
         t._pendingReturn = false;
         this.#detach(t);
@@ -1205,6 +1255,7 @@ export class Copas {
     if (this.#trace !== null) this.#traceEvent(ok ? "end" : "error", t);
     if (!ok) this.#report(value, t, skt);
     else t._result = value;
+    if (ok && this.#debug !== null) this.#debug.exit(t);
     const c = t._autoclose;
     if (c !== null) {
       t._autoclose = null;

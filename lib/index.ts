@@ -40,6 +40,17 @@ export { Future, PENDING, SUCCESS, ERROR } from "./future.js";
 export type { FutureModule, FutureResult, FutureTry, ResultOf } from "./future.js";
 export { Timer } from "./timer.js";
 export type { TimerModule, TimerOptions } from "./timer.js";
+export { ltn12, BLOCKSIZE } from "./ltn12.js";
+export type { Ltn12Module, Source, Sink, SinkResult, PumpResult } from "./ltn12.js";
+export { DEBUG_ORIGINAL } from "./debug.js";
+export type { DebugModule, DebugLogger } from "./debug.js";
+export { HttpModule, MAXHEADERSIZE } from "./http.js";
+export { SmtpModule } from "./smtp.js";
+export { FtpModule } from "./ftp.js";
+export type { FtpParams } from "./ftp.js";
+export type { SmtpMail, SmtpMessage, SmtpMultipart } from "./smtp.js";
+export type { HttpRequestParams, HttpRequest, HttpResult, HttpHeaders, HttpTimeout } from "./http.js";
+export type { OpSource, OpSink } from "./pull.js";
 export type { Encoding } from "./patterns.js";
 export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./types.js";
 

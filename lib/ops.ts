@@ -151,41 +151,25 @@ export function* connect(d: Copas, s: Selectable, host: string, port: number): O
   }
 }
 
-export function* receivefrom(d: Copas, s: Selectable, size: number | undefined): Op<[string, string, number] | [null, string, null]> {
-  const t = d._self("receivefrom");
+/**
+ * UDP receive: `receivefrom` (`from`: the result is `[data, ip, port]`) or `receive` (the result
+ * is `[data, null, null]`); either way `[null, err, null]` on failure.
+ */
+export function* receiveDatagram(
+  d: Copas,
+  s: Selectable,
+  size: number | undefined,
+  from: boolean,
+): Op<[Data, string | null, number | null] | [null, string, null]> {
+  const t = d._self(from ? "receivefrom" : "receive");
   const sock = s as unknown as DatagramOps;
   d._opBegin(t, 2);
   for (;;) {
-    const r = sock.receivefrom(size ?? UDP_DATAGRAM_MAX);
+    const r = from ? sock.receivefrom(size ?? UDP_DATAGRAM_MAX) : sock.receive(size ?? UDP_DATAGRAM_MAX);
     if (r[0] !== null) {
       d._opEnd(t);
       if (d._fair(t)) yield* pause(d, 0);
-      return r as [string, string, number];
-    }
-    const err = r[1];
-    if (err !== "timeout") {
-      d._opEnd(t);
-      return [null, err, null];
-    }
-    if (t._timedOut) {
-      d._opEnd(t);
-      return [null, "timeout", null];
-    }
-    d._block(t, s, READ);
-    yield SUSPEND;
-  }
-}
-
-export function* receiveDatagram(d: Copas, s: Selectable, size: number | undefined): Op<ReceiveResult<Data>> {
-  const t = d._self("receive");
-  const sock = s as unknown as DatagramOps;
-  d._opBegin(t, 2);
-  for (;;) {
-    const r = sock.receive(size ?? UDP_DATAGRAM_MAX);
-    if (r[0] !== null) {
-      d._opEnd(t);
-      if (d._fair(t)) yield* pause(d, 0);
-      return [r[0], null, null];
+      return from ? (r as [Data, string, number]) : [r[0], null, null];
     }
     const err = r[1];
     if (err !== "timeout") {

@@ -1,3 +1,4 @@
+import * as check from "./check.js";
 import type { Thread } from "./trampoline.js";
 
 /** Direction of interest. */
@@ -48,6 +49,19 @@ export abstract class Selectable {
   abstract _readable(): boolean;
   /** True when a send (or a pending connect) would not say "timeout". */
   abstract _writable(): boolean;
+
+  #timeout = -1;
+
+  /** Recorded for LuaSocket compatibility; these objects never block. Gives `1`. */
+  settimeout(value?: number | null, _mode?: string): 1 {
+    this.#timeout = check.optNumber("settimeout", "value", value) ?? -1;
+    return 1;
+  }
+
+  /** The value last given to `settimeout` (-1: none). */
+  gettimeout(): number {
+    return this.#timeout;
+  }
 
   /** Calls and clears the read watcher, if any. */
   _fireRead(): void {

@@ -19,6 +19,8 @@ type Family = 4 | 6 | 0;
 
 const EMPTY = Buffer.alloc(0);
 
+function ignore(): void {}
+
 /** Default bound of unsent bytes per socket (bytes); `setoption("send-buffer-size", n)`. */
 export const DEFAULT_SEND_BUFFER = 64 * 1024;
 /** Default bound of unread bytes per socket (bytes); `setoption("recv-buffer-size", n)`. */
@@ -62,7 +64,6 @@ export class TcpSocket extends Selectable {
   #rx = 0;
   #tx = 0;
   #born: number;
-  #timeout = -1;
   /** Options set by `setoption`; made on first use (most sockets never set any). */
   #opts: Record<string, unknown> | null = null;
   /** The write callback that wakes a waiting sender; made the first time the buffer fills. */
@@ -177,6 +178,9 @@ export class TcpSocket extends Selectable {
           s.destroy();
           return;
         }
+        // Until accepted nobody else listens: an error then (a reset) must not crash the
+        // process; accept() attaches the real listeners.
+        s.on("error", ignore);
         this.#backlog.push(s);
         if (this._rw !== null) this._fireRead();
       },
@@ -395,17 +399,6 @@ export class TcpSocket extends Selectable {
     const s = this.#stream;
     if (this.#kind !== "client" || !s || s.remoteAddress === undefined) return [null, "not connected"];
     return [s.remoteAddress, s.remotePort ?? 0, familyOf(s.remoteFamily)];
-  }
-
-  /** Recorded for LuaSocket compatibility; these objects never block. Gives `1`. */
-  settimeout(value?: number | null, _mode?: string): 1 {
-    this.#timeout = check.optNumber("settimeout", "value", value) ?? -1;
-    return 1;
-  }
-
-  /** The value last given to `settimeout` (-1: none). */
-  gettimeout(): number {
-    return this.#timeout;
   }
 
   /**

@@ -68,7 +68,6 @@ export class UdpSocket extends Selectable {
   #rx = 0;
   #tx = 0;
   #born: number;
-  #timeout = -1;
   #opts: Record<string, unknown> = {
     broadcast: false,
     dontroute: false,
@@ -344,17 +343,6 @@ export class UdpSocket extends Selectable {
   }
 
   // ---- settings ------------------------------------------------------------------------
-
-  /** Recorded for LuaSocket compatibility; these objects never block. Gives `1`. */
-  settimeout(value?: number | null, _mode?: string): 1 {
-    this.#timeout = check.optNumber("settimeout", "value", value) ?? -1;
-    return 1;
-  }
-
-  /** The value last given to `settimeout` (-1: none). */
-  gettimeout(): number {
-    return this.#timeout;
-  }
 
   /**
    * Options: "broadcast", "dontroute", "reuseaddr", "reuseport", "ipv6-v6only" (before first

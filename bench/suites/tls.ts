@@ -80,7 +80,18 @@ async function nodeServer(warmup: number, seconds: number): Promise<Rate> {
     { key: fs.readFileSync(CERTS + "serverAkey.pem"), cert: fs.readFileSync(CERTS + "serverA.pem") },
     (s) => {
       s.setNoDelay(true);
-      s.on("data", (d) => s.write(d));
+      // The same work as the TCP baseline (bench/servers/plain-echo.ts): split lines by hand
+      // and write each back, so the ratio compares line servers, not a byte pipe.
+      let pending: Buffer | null = null;
+      s.on("data", (chunk: Buffer) => {
+        const buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
+        let start = 0;
+        for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, start)) {
+          s.write(buf.subarray(start, i + 1));
+          start = i + 1;
+        }
+        pending = start === buf.length ? null : buf.subarray(start);
+      });
       s.on("error", () => {});
     },
   );
