@@ -4,10 +4,17 @@
 // pattern that cannot be satisfied yet consumes what is there and returns it as the partial
 // result, which the caller hands back as the prefix of its next try.
 
+import * as check from "./check.js";
 import type { Data, ReceiveResult } from "./types.js";
 
 /** How received bytes are given to the program. */
 export type Encoding = "latin1" | "utf8" | "buffer";
+
+/** `enc` if it is an Encoding; else a TypeError naming `setencoding`'s argument. */
+export function checkEncoding(enc: unknown): Encoding {
+  if (enc !== "latin1" && enc !== "utf8" && enc !== "buffer") check.fail("setencoding", "enc", '"latin1", "utf8" or "buffer"', enc);
+  return enc;
+}
 
 const NL = 10;
 const CR = 13;

@@ -7,8 +7,8 @@
 //   message  headers (date, x-mailer and mime-version added) and a body: a string, a source,
 //            or multipart (parts, each a message table, with optional preamble/epilogue)
 //
-// Deviations: the multipart boundary comes from the dispatcher's clock and a counter (no
-// Math.random), and the date from the dispatcher's clock.
+// Deviations: the multipart boundary comes from the dispatcher's clock and a counter (never
+// a random number generator), and the date from the dispatcher's clock.
 
 import type { Copas } from "./dispatcher.js";
 import { pull, type OpSource } from "./pull.js";

@@ -8,7 +8,7 @@
 // `recv-buffer-size` the stream is paused, so the OS stops reading and the peer is slowed) and
 // unsent bytes (over `send-buffer-size`, send takes only what fits and says "timeout").
 
-import { ByteQueue, join, parsePattern, receiveFrom, toBytes, type Encoding } from "./patterns.js";
+import { ByteQueue, join, parsePattern, receiveFrom, toBytes, type Encoding, checkEncoding } from "./patterns.js";
 import { errorString, type ListenerLike, type Network, type StreamLike } from "./network.js";
 import { Selectable } from "./select.js";
 import * as check from "./check.js";
@@ -456,10 +456,7 @@ export class TcpSocket extends Selectable {
 
   /** How received data is given: "latin1" (default, one char per byte), "utf8" or "buffer". */
   setencoding(enc: Encoding): 1 {
-    if (enc !== "latin1" && enc !== "utf8" && enc !== "buffer") {
-      check.fail("setencoding", "enc", '"latin1", "utf8" or "buffer"', enc);
-    }
-    this.#enc = enc;
+    this.#enc = checkEncoding(enc);
     return 1;
   }
 

@@ -7,7 +7,7 @@
 // discarded, as LuaSocket); at most `recv-backlog` datagrams wait unread, later arrivals are
 // dropped and counted (Node cannot stop reading a datagram socket, so this is the bound).
 
-import { join, toBytes, type Encoding } from "./patterns.js";
+import { join, toBytes, type Encoding, checkEncoding } from "./patterns.js";
 import { errorString, type DatagramLike, type Network } from "./network.js";
 import { Selectable } from "./select.js";
 import * as check from "./check.js";
@@ -409,10 +409,7 @@ export class UdpSocket extends Selectable {
 
   /** How received data is given: "latin1" (default, one char per byte), "utf8" or "buffer". */
   setencoding(enc: Encoding): 1 {
-    if (enc !== "latin1" && enc !== "utf8" && enc !== "buffer") {
-      check.fail("setencoding", "enc", '"latin1", "utf8" or "buffer"', enc);
-    }
-    this.#enc = enc;
+    this.#enc = checkEncoding(enc);
     return 1;
   }
 
