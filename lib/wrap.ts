@@ -3,7 +3,7 @@
 
 import type { Copas } from "./dispatcher.js";
 import type { Selectable } from "./select.js";
-import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult } from "./types.js";
+import type { Data, Op, Pattern, ReceiveResult, SendResult } from "./types.js";
 
 /** LuaSec-shaped TLS parameters, normalised: `{ wrap, sni }` (false when absent). */
 export interface SslParams {
