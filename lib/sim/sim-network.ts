@@ -111,6 +111,10 @@ function pairKey(a: string, b: string): string {
  * one it was bound to ("*": every host). A connecting socket's host is the one it was bound to
  * with `bind(host, port)` before `connect` (or `socket.connect(host, port, localHost)`), else
  * "127.0.0.1". Local ports are handed out per host from 49152 up.
+ *
+ * Datagrams (`socket.udp()`): each one delivered on its own after a latency drawn per datagram,
+ * dropped (never held) across a partition or where nothing is bound; UDP ports are per host and
+ * apart from TCP's. See SimDatagram for the rules.
  */
 export class SimNetwork<C extends Clock = ManualClock> {
   /** The LuaSocket layer over this network. */
