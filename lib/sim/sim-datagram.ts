@@ -46,10 +46,17 @@ function canonical(h: string): string {
   return h === "localhost" ? "127.0.0.1" : h;
 }
 
+function wild(h: string): boolean {
+  return h === "0.0.0.0" || h === "::";
+}
+
 /** A host a datagram can be addressed to (not empty, no spaces, not a wildcard). */
 function addressable(h: string): boolean {
-  return h !== "" && !/\s/.test(h) && h !== "0.0.0.0" && h !== "::";
+  return h !== "" && !/\s/.test(h) && !wild(h);
 }
+
+/** Senders a wildcard-bound socket remembers the addressed host of (the oldest are forgotten). */
+const VIA_MAX = 1024;
 
 function familyOf(h: string): string {
   return h.includes(":") ? "IPv6" : "IPv4";
@@ -58,8 +65,10 @@ function familyOf(h: string): string {
 /**
  * @internal a datagram socket of a SimNetwork (made by its `datagram()`).
  *
- * Hosts: bound with `bind(port, host)`, the socket is on that host ("0.0.0.0"/"::", or no host:
- * every host, and it sends from "127.0.0.1", or "::1" for udp6). A socket that connects or sends
+ * Hosts: bound with `bind(port, host)`, the socket is on that host. Bound to "0.0.0.0"/"::" (or
+ * no host) it is on every host, and it answers a sender from the host that sender last
+ * addressed (as a wildcard TCP listener accepts on the host dialled); to anyone else it sends
+ * from "127.0.0.1" ("::1" for udp6). A socket that connects or sends
  * before it is bound is bound to an ephemeral port of "127.0.0.1" ("::1" for udp6) first, as
  * the OS binds it implicitly. Ports are exclusive per host and apart from TCP's; `reuseAddr`
  * is not simulated. Multicast is not simulated (membership calls throw).
@@ -71,6 +80,8 @@ export class SimDatagram implements DatagramLike {
   #local: Endpoint | null = null;
   #peer: Endpoint | null = null;
   #closed = false;
+  /** Wildcard-bound only: "host:port" of a sender → the host it addressed last. */
+  #via: Map<string, string> | null = null;
   #onMessage: Fn[] = [];
   #onError: Fn[] = [];
   #onClose: Fn[] = [];
@@ -87,11 +98,21 @@ export class SimDatagram implements DatagramLike {
     return l === null ? "unbound" : `${l.address}:${l.port}`;
   }
 
-  /** @internal the host it sends from. */
-  get _host(): string {
+  /** The host a datagram to `host:port` is sent from. */
+  #source(host: string, port: number): string {
     const a = this.#local!.address;
-    if (a === "0.0.0.0" || a === "::") return this.#six ? "::1" : "127.0.0.1";
-    return a;
+    if (!wild(a)) return a;
+    return this.#via?.get(`${host}:${port}`) ?? (this.#six ? "::1" : "127.0.0.1");
+  }
+
+  /** Wildcard-bound: answers to `from:port` leave from `to`, the host it addressed. */
+  #remember(from: string, port: number, to: string): void {
+    const via = (this.#via ??= new Map());
+    const k = `${from}:${port}`;
+    if (via.get(k) === to) return;
+    via.delete(k);
+    via.set(k, to);
+    if (via.size > VIA_MAX) via.delete(via.keys().next().value!);
   }
 
   /** @internal the bound endpoint (null while unbound). */
@@ -200,7 +221,7 @@ export class SimDatagram implements DatagramLike {
     this.#autobind();
     // Copied: the caller may reuse its buffer, the datagram is on the wire already.
     const data = Buffer.from(msg);
-    const from = this._host;
+    const from = this.#source(host, port);
     const fromPort = this.#local!.port;
     f._clock.setTimer(f._delay(), () => this.#arrive(data, from, fromPort, host, port));
     cb(null);
@@ -227,6 +248,7 @@ export class SimDatagram implements DatagramLike {
       return;
     }
     if (f._tracing) f._log(`deliver udp ${name} ${data.length} bytes`);
+    if (wild(d.#local!.address)) d.#remember(from, fromPort, to);
     d.#emit(d.#onMessage, data, { address: from, port: fromPort, family: familyOf(from) });
   }
 

@@ -153,6 +153,36 @@ describe("sim/sim-datagram", () => {
     expect(copas.gettrace().filter((l) => / drop udp /.test(l))).to.have.length(2);
   });
 
+  it("answers from the host addressed when bound to '*' (so connected clients hear it)", async () => {
+    const { net, copas } = sim({ latency: 0.01, trace: true });
+    const server = net.socket.udp();
+    await server.setsockname("*", 9);
+    copas.addserver(server, udpEcho(copas));
+    const got: unknown[] = [];
+    copas.addthread(function* () {
+      const c = net.socket.udp();
+      yield c.setsockname("10.0.0.2", 0);
+      yield c.setpeername("10.0.0.1", 9);
+      copas.settimeout(c, 1);
+      c.send("hi");
+      got.push(yield* copas.receive(c));
+      const u = net.socket.udp();
+      yield u.setsockname("10.0.0.3", 0);
+      u.sendto("yo", "db", 9);
+      got.push(yield* copas.receivefrom(u));
+      for (const s of [c, u]) s.close();
+      copas.removeserver(server);
+    });
+    await copas.loop();
+    expect(got).to.deep.equal([["hi", null, null], ["yo", "db", 9]]);
+    expect(copas.gettrace().filter((l) => / deliver udp /.test(l))).to.deep.equal([
+      "0.01 deliver udp 10.0.0.2:49152>10.0.0.1:9 2 bytes",
+      "0.02 deliver udp 10.0.0.1:9>10.0.0.2:49152 2 bytes",
+      "0.03 deliver udp 10.0.0.3:49152>db:9 2 bytes",
+      "0.04 deliver udp db:9>10.0.0.3:49152 2 bytes",
+    ]);
+  });
+
   it("says 'address already in use' for a taken port; ports apart from TCP's", async () => {
     const { net } = sim();
     const a = net.socket.udp();
