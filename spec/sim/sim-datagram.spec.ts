@@ -48,6 +48,29 @@ describe("sim/sim-datagram", () => {
     ]);
   });
 
+  it("delivers at exactly the latency, step by step without a dispatcher; chunkSize does not split datagrams", async () => {
+    const { clock, net } = sim({ latency: 0.5, chunkSize: 1, auto: false });
+    const a = net.socket.udp();
+    const b = net.socket.udp6();
+    expect(await a.setsockname("10.0.0.1", 7)).to.deep.equal([1, null]);
+    expect(b.sendto("hello", "10.0.0.1", 7)).to.deep.equal([5, null]);
+    expect(b.getsockname()).to.deep.equal(["::1", 49152, "inet6"]); // bound by the send
+    // Binary fractions: times add up exactly.
+    clock.advance(0.375);
+    expect(a.receivefrom()).to.deep.equal([null, "timeout", null]);
+    net.setLatency(0.25);
+    b.sendto("world", "10.0.0.1", 7); // due at 0.625, after "hello"
+    clock.advance(0.125);
+    expect(a.receivefrom()).to.deep.equal(["hello", "::1", 49152]);
+    expect(a.receive()).to.deep.equal([null, "timeout"]);
+    clock.advance(0.0625);
+    expect(a.receive()).to.deep.equal([null, "timeout"]);
+    clock.advance(0.0625);
+    expect(a.receive()).to.deep.equal(["world", null]);
+    a.close();
+    b.close();
+  });
+
   it("keeps datagram boundaries and truncates to the size asked for", async () => {
     const { net, copas } = sim({ latency: 0.001 });
     const server = net.socket.udp();
