@@ -68,10 +68,11 @@ function familyOf(h: string): string {
  * Hosts: bound with `bind(port, host)`, the socket is on that host. Bound to "0.0.0.0"/"::" (or
  * no host) it is on every host, and it answers a sender from the host that sender last
  * addressed (as a wildcard TCP listener accepts on the host dialled); to anyone else it sends
- * from "127.0.0.1" ("::1" for udp6). A socket that connects or sends
- * before it is bound is bound to an ephemeral port of "127.0.0.1" ("::1" for udp6) first, as
- * the OS binds it implicitly. Ports are exclusive per host and apart from TCP's; `reuseAddr`
- * is not simulated. Multicast is not simulated (membership calls throw).
+ * from "127.0.0.1" ("::1" for udp6). A socket that connects or sends before it is bound is
+ * bound to an ephemeral port of "127.0.0.1" ("::1" for udp6) first, as the OS binds it
+ * implicitly. Ports are exclusive per host and apart from TCP's; `reuseAddr` is not simulated,
+ * nor is multicast (membership calls throw). The network's chunkSize is TCP's only: a datagram
+ * is never split.
  */
 export class SimDatagram implements DatagramLike {
   readonly _fabric: DatagramFabric;
@@ -80,7 +81,7 @@ export class SimDatagram implements DatagramLike {
   #local: Endpoint | null = null;
   #peer: Endpoint | null = null;
   #closed = false;
-  /** Wildcard-bound only: "host:port" of a sender → the host it addressed last. */
+  /** Wildcard-bound only: "host port" of a sender → the host it addressed last. */
   #via: Map<string, string> | null = null;
   #onMessage: Fn[] = [];
   #onError: Fn[] = [];
@@ -92,23 +93,17 @@ export class SimDatagram implements DatagramLike {
     this.#six = type === "udp6";
   }
 
-  /** "host:port" of the bound end, as in trace lines. */
-  get _name(): string {
-    const l = this.#local;
-    return l === null ? "unbound" : `${l.address}:${l.port}`;
-  }
-
   /** The host a datagram to `host:port` is sent from. */
   #source(host: string, port: number): string {
     const a = this.#local!.address;
     if (!wild(a)) return a;
-    return this.#via?.get(`${host}:${port}`) ?? (this.#six ? "::1" : "127.0.0.1");
+    return this.#via?.get(`${host} ${port}`) ?? (this.#six ? "::1" : "127.0.0.1");
   }
 
   /** Wildcard-bound: answers to `from:port` leave from `to`, the host it addressed. */
   #remember(from: string, port: number, to: string): void {
     const via = (this.#via ??= new Map());
-    const k = `${from}:${port}`;
+    const k = `${from} ${port}`;
     if (via.get(k) === to) return;
     via.delete(k);
     via.set(k, to);

@@ -224,6 +224,7 @@ describe("sim/sim-datagram", () => {
     expect(await net.socket.udp().setsockname("no such host", 7)).to.deep.equal([null, "host not found"]);
     const c = net.socket.udp();
     expect(await c.setpeername("", 7)).to.deep.equal([null, "host not found"]);
+    expect(a.setoption("ip-add-membership", { multiaddr: "239.1.1.1", interface: "*" })).to.deep.equal([null, "multicast is not simulated"]);
     a.close();
     expect(await net.socket.udp().setsockname("10.0.0.1", 7)).to.deep.equal([1, null]);
   });
