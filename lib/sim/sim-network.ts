@@ -5,8 +5,8 @@
 //
 // Everything happens on the clock's timers, and all randomness comes from one seeded Rng, so
 // one seed and one program give one run. Per-host state (ports, partitions) and delivery
-// timing live here, per-connection state in SimStream: datagrams can be added later as a
-// third kind of endpoint using the same `_delay`, `_blocked` and `_hold`.
+// timing live here, per-connection state in SimStream, per-socket state of datagrams in
+// SimDatagram (bound on their own ports, apart from TCP's, and timed by the same `_delay`).
 
 import type { Clock } from "../clock.js";
 import type { ConnectOptions, ListenOptions, ListenerLike, Network, StreamLike } from "../network.js";
@@ -15,6 +15,7 @@ import { CopasSocket } from "../wrap.js";
 import * as check from "../check.js";
 import { ManualClock } from "./manual-clock.js";
 import { Rng } from "./rng.js";
+import { SimDatagram, type DatagramFabric } from "./sim-datagram.js";
 import { SimListener } from "./sim-listener.js";
 import { SimStream, type SimFabric } from "./sim-stream.js";
 
@@ -62,6 +63,32 @@ function canonical(h: string): string {
   return h === "localhost" ? "127.0.0.1" : h;
 }
 
+function wildcard(h: string): boolean {
+  return h === "0.0.0.0" || h === "::";
+}
+
+/** True when binding `host` would take a port one of `list` (bound at `hostOf(x)`) holds. */
+function taken<T>(list: readonly T[] | undefined, host: string, hostOf: (x: T) => string): boolean {
+  if (list === undefined) return false;
+  const wild = wildcard(host);
+  return list.some((x) => wild || wildcard(hostOf(x)) || hostOf(x) === host);
+}
+
+/** The one of `list` bound at `host`, else the one bound at the wildcard. */
+function boundAt<T>(list: readonly T[] | undefined, host: string, hostOf: (x: T) => string): T | undefined {
+  if (list === undefined) return undefined;
+  let any: T | undefined;
+  for (const x of list) {
+    const h = hostOf(x);
+    if (h === host) return x;
+    if (wildcard(h)) any = x;
+  }
+  return any;
+}
+
+const listenerHost = (l: SimListener): string => l.host;
+const datagramHost = (d: SimDatagram): string => d._local!.address;
+
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }
@@ -84,6 +111,10 @@ function pairKey(a: string, b: string): string {
  * one it was bound to ("*": every host). A connecting socket's host is the one it was bound to
  * with `bind(host, port)` before `connect` (or `socket.connect(host, port, localHost)`), else
  * "127.0.0.1". Local ports are handed out per host from 49152 up.
+ *
+ * Datagrams (`socket.udp()`): each one delivered on its own after a latency drawn per datagram,
+ * dropped (never held) across a partition or where nothing is bound; UDP ports are per host and
+ * apart from TCP's. See SimDatagram for the rules.
  */
 export class SimNetwork<C extends Clock = ManualClock> {
   /** The LuaSocket layer over this network. */
@@ -102,7 +133,11 @@ export class SimNetwork<C extends Clock = ManualClock> {
   #partitions = new Set<string>();
   #held: { a: string; b: string; fn: () => void }[] = [];
   #observers: { _trace(line: string): void }[] = [];
-  #fabric: SimFabric;
+  /** Bound datagram sockets by port. */
+  #udp = new Map<number, SimDatagram[]>();
+  /** Next ephemeral datagram port per host. */
+  #nextUdp = new Map<string, number>();
+  #fabric: SimFabric & DatagramFabric;
 
   constructor(options: SimNetworkOptions<C> = {}) {
     if (typeof options !== "object" || options === null) check.fail("SimNetwork", "options", "an object", options);
@@ -128,12 +163,16 @@ export class SimNetwork<C extends Clock = ManualClock> {
       },
       _tracing: false,
       _log: (line) => this.#log(line),
+      _bindDatagram: (d, host, port) => this.#bindDatagram(d, host, port),
+      _unbindDatagram: (d) => this.#unbindDatagram(d),
+      _findDatagram: (host, port) => boundAt(this.#udp.get(port), host, datagramHost),
     };
     this.#net = {
       kind: "sim",
       clock,
       connect: (o) => this.#connect(o),
       listen: (o) => this.#listen(o),
+      datagram: (o) => new SimDatagram(this.#fabric, o.type),
     };
     this.socket = makeSocketModule(this.#net);
   }
@@ -275,27 +314,46 @@ export class SimNetwork<C extends Clock = ManualClock> {
   }
 
   #conflicts(host: string, port: number): boolean {
-    const list = this.#ports.get(port);
-    if (list === undefined) return false;
-    const wild = host === "0.0.0.0" || host === "::";
-    return list.some((l) => wild || l.wildcard || l.host === host);
+    return taken(this.#ports.get(port), host, listenerHost);
   }
 
   #find(host: string, port: number): SimListener | undefined {
-    const list = this.#ports.get(port);
-    if (list === undefined) return undefined;
-    let any: SimListener | undefined;
-    for (const l of list) {
-      if (l.host === host) return l;
-      if (l.wildcard) any = l;
-    }
-    return any;
+    return boundAt(this.#ports.get(port), host, listenerHost);
   }
 
-  #ephemeral(host: string): number {
-    const p = this.#nextPort.get(host) ?? EPHEMERAL;
-    this.#nextPort.set(host, p >= 65535 ? EPHEMERAL : p + 1);
+  #ephemeral(host: string, next = this.#nextPort): number {
+    const p = next.get(host) ?? EPHEMERAL;
+    next.set(host, p >= 65535 ? EPHEMERAL : p + 1);
     return p;
+  }
+
+  // ---- datagrams -----------------------------------------------------------------------
+
+  /** Port 0: the next free ephemeral datagram port of `host`. */
+  #bindDatagram(d: SimDatagram, host: string, port: number): number | Error {
+    let p = port;
+    if (p === 0) {
+      let tries = 65536 - EPHEMERAL;
+      do p = this.#ephemeral(host, this.#nextUdp);
+      while (taken(this.#udp.get(p), host, datagramHost) && --tries > 0);
+      if (tries === 0) return err(`bind EADDRINUSE ${host}`, "EADDRINUSE");
+    } else if (taken(this.#udp.get(p), host, datagramHost)) {
+      return err(`bind EADDRINUSE ${host}:${p}`, "EADDRINUSE");
+    }
+    const list = this.#udp.get(p);
+    if (list === undefined) this.#udp.set(p, [d]);
+    else list.push(d);
+    this.#log(`bind udp ${host}:${p}`);
+    return p;
+  }
+
+  #unbindDatagram(d: SimDatagram): void {
+    const port = d._local!.port;
+    const list = this.#udp.get(port);
+    if (list === undefined) return;
+    const i = list.indexOf(d);
+    if (i !== -1) list.splice(i, 1);
+    if (list.length === 0) this.#udp.delete(port);
   }
 
   #delay(): number {

@@ -29,3 +29,15 @@ export function echo(copas: Copas) {
     }
   };
 }
+
+/** A UDP echo handler (as Copas's udptimeout test): each datagram back to its sender, until closed. */
+export function udpEcho(copas: Copas) {
+  return function* (skt: AnySocket) {
+    const w = copas.wrap(skt);
+    for (;;) {
+      const [data, ip, port] = yield* w.receivefrom();
+      if (data === null) return;
+      w.sendto(data, ip, port);
+    }
+  };
+}
