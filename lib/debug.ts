@@ -130,7 +130,7 @@ function printCall(log: DebugLogger, key: string, head: string, values: unknown[
   }
 }
 
-function isIterator(v: unknown): v is Generator<unknown, unknown, unknown> {
+function isGenerator(v: unknown): v is Generator<unknown, unknown, unknown> {
   return typeof v === "object" && v !== null && typeof (v as { next?: unknown }).next === "function" && typeof (v as { throw?: unknown }).throw === "function";
 }
 
@@ -158,7 +158,7 @@ function debugSocket<S extends object>(skt: S, log: DebugLogger): S {
         const id = ++callId;
         printCall(log, `${key}_in`, `${id}-calling '${key}' with; `, [target, ...args]);
         const r = (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (isIterator(r)) return logged(log, key, id, r);
+        if (isGenerator(r)) return logged(log, key, id, r);
         printCall(log, `${key}_out`, `${id}-results '${key}' returned; `, Array.isArray(r) ? r : [r]);
         return r;
       };

@@ -36,6 +36,7 @@ import {
   type TimerEntry,
 } from "./trampoline.js";
 import * as check from "./check.js";
+import { isIterator, isThenable } from "./yieldable.js";
 import * as ops from "./ops.js";
 import { dohandshake, tlsHooks } from "./tls.js";
 import type { TlsSocket } from "./tls-socket.js";
@@ -94,14 +95,6 @@ export const FAIRNESS_INTERVAL = 10;
 
 /** Steps run back to back (events always ready) before the event loop is let poll once. */
 const SPIN_LIMIT = 64;
-
-function isIterator(v: unknown): v is Iterator<unknown, unknown, unknown> {
-  return typeof v === "object" && v !== null && typeof (v as { next?: unknown }).next === "function";
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
-}
 
 function* awaitOp<T>(p: PromiseLike<T> | T): Op<Awaited<T>> {
   // As JavaScript's `await`: a value that is not a thenable is the result as it is.
@@ -451,14 +444,16 @@ export class Copas {
     try {
       for (;;) {
         this.#runPhases();
-        if (this.finished()) {
+        let done = this.finished();
+        if (done) {
           if (this.#exiting) {
             this.#finishLoop(undefined);
             return;
           }
           this.exit();
+          done = this.finished();
         }
-        const t = this.#waitTime(this.#loopTimeout);
+        const t = this.#waitTime(this.#loopTimeout, done);
         if (t >= 0 && !this.#park(t)) return;
       }
     } catch (e) {
@@ -555,13 +550,14 @@ export class Copas {
 
   /**
    * How long the coming step may wait for events: -1 when events are ready (no wait at all),
+   * `done` is `finished()` when the caller already has it (the pump computes it each step).
    * else seconds (0: only let the event loop poll I/O once; Infinity: until an event).
    * At most every SPIN_LIMIT steps the loop lets the event loop poll, so a steady supply of
    * ready work can never starve Node's I/O.
    */
-  #waitTime(timeout: number | undefined): number {
+  #waitTime(timeout: number | undefined, done = this.finished()): number {
     let t = timeout ?? Infinity;
-    if (this.#runnable.length > 0 || this.finished()) t = 0; // nothing could end an endless wait
+    if (this.#runnable.length > 0 || done) t = 0; // nothing could end an endless wait
     else {
       const next = this.#timers.peek();
       if (next !== undefined) t = Math.min(t, Math.max(0, next.time - this.#clock.now()));

@@ -6,6 +6,7 @@
 import type { Copas } from "./dispatcher.js";
 import { READ, WRITE, type Selectable } from "./select.js";
 import { SUSPEND } from "./trampoline.js";
+import { isYieldable } from "./yieldable.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult } from "./types.js";
 import { normalizeSsl, type CopasSocket } from "./wrap.js";
 import type { Semaphore } from "./semaphore.js";
@@ -199,13 +200,7 @@ function* runHandler(
     return undefined;
   }
   const r = fn(w, ...args);
-  if (typeof r === "object" && r !== null && typeof (r as Generator)[Symbol.iterator] === "function" && typeof (r as Generator).next === "function") {
-    return yield* r as Generator<unknown, unknown, unknown>;
-  }
-  if ((typeof r === "object" || typeof r === "function") && r !== null && typeof (r as PromiseLike<unknown>).then === "function") {
-    return yield r;
-  }
-  return r;
+  return isYieldable(r) ? yield r : r;
 }
 
 export function makeHandler(

@@ -74,7 +74,7 @@ export class ByteQueue {
     const at = c.indexOf(NL, this.#off);
     if (at !== -1) {
       const s = latin1(c, this.#off, at);
-      this.#advance(at + 1 - this.#off, c, c.length - this.#off);
+      this.#advance(at + 1 - this.#off, c.length - this.#off);
       return s;
     }
     const i = this.indexOf(NL);
@@ -105,7 +105,7 @@ export class ByteQueue {
     const avail = first.length - this.#off;
     if (n <= avail) {
       const out = first.subarray(this.#off, this.#off + n);
-      this.#advance(n, first, avail);
+      this.#advance(n, avail);
       return out;
     }
     const out = Buffer.allocUnsafe(n);
@@ -116,7 +116,7 @@ export class ByteQueue {
       const k = Math.min(have, n - filled);
       c.copy(out, filled, this.#off, this.#off + k);
       filled += k;
-      this.#advance(k, c, have);
+      this.#advance(k, have);
     }
     return out;
   }
@@ -134,7 +134,7 @@ export class ByteQueue {
     this.held = 0;
   }
 
-  #advance(k: number, chunk: Buffer, have: number): void {
+  #advance(k: number, have: number): void {
     this.length -= k;
     if (this.held > this.length) this.held = this.length;
     if (k === have) {
@@ -152,7 +152,6 @@ export class ByteQueue {
     } else {
       this.#off += k;
     }
-    void chunk;
   }
 }
 

@@ -3,14 +3,11 @@
 
 import type { Sink, Source } from "./ltn12.js";
 import type { Data, Op } from "./types.js";
+import { isIterator } from "./yieldable.js";
 
 /** A source or sink may also be a generator function (an op), for sources that wait. */
 export type OpSource = Source | (() => Op<unknown>);
 export type OpSink = Sink | ((chunk: Data | null, err?: string | null) => Op<unknown>);
-
-function isIterator(v: unknown): v is Op<unknown> {
-  return typeof v === "object" && v !== null && typeof (v as { next?: unknown }).next === "function";
-}
 
 /** Splits a `value` or `[value, err]` answer. */
 export function split(r: unknown): [unknown, string | null] {
@@ -28,7 +25,7 @@ export function text(chunk: unknown): string {
 /** Calls a source: `[chunk, err]`, chunk null at the end (or on failure, with err). */
 export function* pull(src: OpSource): Op<[string | null, string | null]> {
   let r: unknown = src();
-  if (isIterator(r)) r = yield* r;
+  if (isIterator(r)) r = yield r;
   const [chunk, err] = split(r);
   return [chunk === null ? null : text(chunk), err];
 }
@@ -36,7 +33,7 @@ export function* pull(src: OpSource): Op<[string | null, string | null]> {
 /** Gives a chunk to a sink: `[goOn, err]` (goOn false: the sink asked to stop, err its reason). */
 export function* push(snk: OpSink, chunk: string | null, err: string | null): Op<[boolean, string | null]> {
   let r: unknown = snk(chunk, err);
-  if (isIterator(r)) r = yield* r;
+  if (isIterator(r)) r = yield r;
   const [ok, e] = split(r);
   return [!!ok, e];
 }

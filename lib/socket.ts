@@ -3,7 +3,7 @@
 
 import type { Clock } from "./clock.js";
 import type { Network } from "./network.js";
-import { READ, Selectable, WRITE, type Direction, type Watcher } from "./select.js";
+import { READ, Selectable, type Direction, type Watcher } from "./select.js";
 import { TcpSocket } from "./tcp.js";
 import { UdpSocket } from "./udp.js";
 import * as check from "./check.js";
@@ -90,7 +90,6 @@ function selectOn(
       s._ww = watcher;
     }
     if (timeout !== Infinity) timer = clock.setTimer(timeout, finish);
-    void WRITE;
   });
 }
 

@@ -8,7 +8,7 @@
 // `recv-buffer-size` the stream is paused, so the OS stops reading and the peer is slowed) and
 // unsent bytes (over `send-buffer-size`, send takes only what fits and says "timeout").
 
-import { ByteQueue, join, parsePattern, receiveFrom, toBytes, type Encoding, checkEncoding } from "./patterns.js";
+import { ByteQueue, parsePattern, receiveFrom, toBytes, type Encoding, checkEncoding } from "./patterns.js";
 import { errorString, type ListenerLike, type Network, type StreamLike } from "./network.js";
 import { Selectable } from "./select.js";
 import * as check from "./check.js";
@@ -502,4 +502,3 @@ export class TcpSocket extends Selectable {
   }
 }
 
-export { join };

@@ -13,6 +13,7 @@
 //   anything else - a TypeError is thrown back into the frame.
 
 import { describe } from "./check.js";
+import { isIterator } from "./yieldable.js";
 import type { Selectable } from "./select.js";
 import type { HeapEntry } from "./heap.js";
 
@@ -139,10 +140,6 @@ export class Thread {
   toString(): string {
     return this.name;
   }
-}
-
-function isIterator(v: object): v is Iterator<unknown, unknown, unknown> {
-  return typeof (v as { next?: unknown }).next === "function";
 }
 
 /**
