@@ -23,10 +23,16 @@ export interface Watcher {
  * waiting threads, names, copas timeouts); they live here so the hot path needs no map lookup.
  */
 export abstract class Selectable {
-  /** Read watcher, called once when the socket becomes readable, then cleared. */
+  /** Read watcher (the dispatcher's), called once when the socket becomes readable, then cleared. */
   _rw: Watcher | null = null;
   /** Write watcher, likewise. */
   _ww: Watcher | null = null;
+  /**
+   * `socket.select`'s own read and write watchers: slots apart from the dispatcher's, so a
+   * select and a copas thread waiting on one socket are both told, whichever came first.
+   */
+  _srw: Watcher | null = null;
+  _sww: Watcher | null = null;
 
   /** Threads blocked reading (FIFO); null when none ever waited. */
   _crq: Thread[] | null = null;
@@ -70,6 +76,11 @@ export abstract class Selectable {
       this._rw = null;
       w._ready(this, READ);
     }
+    const x = this._srw;
+    if (x !== null) {
+      this._srw = null;
+      x._ready(this, READ);
+    }
   }
 
   /** Calls and clears the write watcher, if any. */
@@ -78,6 +89,11 @@ export abstract class Selectable {
     if (w !== null) {
       this._ww = null;
       w._ready(this, WRITE);
+    }
+    const x = this._sww;
+    if (x !== null) {
+      this._sww = null;
+      x._ready(this, WRITE);
     }
   }
 }

@@ -3,7 +3,7 @@
 
 import type { Clock } from "./clock.js";
 import type { Network } from "./network.js";
-import { READ, Selectable, type Direction, type Watcher } from "./select.js";
+import { Selectable, type Direction, type Watcher } from "./select.js";
 import { TcpSocket } from "./tcp.js";
 import { UdpSocket } from "./udp.js";
 import * as check from "./check.js";
@@ -61,34 +61,21 @@ function selectOn(
   }
   return new Promise((resolve) => {
     let timer: unknown = null;
-    // Watchers already in the slots (a dispatcher waiting on the same socket) are kept: told
-    // when their socket fires, and put back when the select ends.
-    const prevR = new Map<Selectable, Watcher | null>();
-    const prevW = new Map<Selectable, Watcher | null>();
+    // select's own watcher slots (_srw/_sww): a dispatcher watching the same sockets keeps its own.
     const watcher: Watcher = {
-      _ready(s: Selectable, dir: Direction) {
-        const prev = dir === READ ? prevR : prevW;
-        const w = prev.get(s) ?? null;
-        prev.delete(s);
-        if (w !== null) w._ready(s, dir);
+      _ready(_s: Selectable, _dir: Direction) {
         finish();
       },
     };
     const finish = () => {
       if (timer !== null) clock.clearTimer(timer);
-      for (const s of recvt) if (s._rw === watcher) s._rw = prevR.get(s) ?? null;
-      for (const s of sendt) if (s._ww === watcher) s._ww = prevW.get(s) ?? null;
+      for (const s of recvt) if (s._srw === watcher) s._srw = null;
+      for (const s of sendt) if (s._sww === watcher) s._sww = null;
       const [r, w] = collect();
       resolve([r, w, r.length + w.length > 0 ? null : "timeout"]);
     };
-    for (const s of recvt) {
-      if (s._rw !== watcher) prevR.set(s, s._rw);
-      s._rw = watcher;
-    }
-    for (const s of sendt) {
-      if (s._ww !== watcher) prevW.set(s, s._ww);
-      s._ww = watcher;
-    }
+    for (const s of recvt) s._srw = watcher;
+    for (const s of sendt) s._sww = watcher;
     if (timeout !== Infinity) timer = clock.setTimer(timeout, finish);
   });
 }

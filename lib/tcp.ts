@@ -100,7 +100,7 @@ export class TcpSocket extends Selectable {
       this.#paused = true;
       this.#stream!.pause();
     }
-    if (this._rw !== null) this._fireRead();
+    this._fireRead();
   }
 
   #onEnd(): void {
@@ -182,7 +182,7 @@ export class TcpSocket extends Selectable {
         // process; accept() attaches the real listeners.
         s.on("error", ignore);
         this.#backlog.push(s);
-        if (this._rw !== null) this._fireRead();
+        this._fireRead();
       },
     });
     if (err !== null) return [null, err];

@@ -115,7 +115,7 @@ export class UdpSocket extends Selectable {
     }
     this.#q.push({ data: msg, address: rinfo.address, port: rinfo.port });
     this.#rx += msg.length;
-    if (this._rw !== null) this._fireRead();
+    this._fireRead();
   };
 
   #onError = (e: Error): void => {

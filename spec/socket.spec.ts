@@ -182,6 +182,21 @@ describe("socket (the LuaSocket layer)", () => {
       expect(got).to.deep.equal(["x", null, null]);
     });
 
+    it("a select stays told when a copas thread starts waiting on the socket after it", async () => {
+      const [a, b] = await pair(copas);
+      open.push(a, b);
+      let got: unknown = null;
+      const sel = copas.socket.select([b], null); // select first
+      copas.addthread(function* () {
+        got = yield* copas.receive(b);
+      });
+      await copas.step(0); // then the thread waits on b
+      a.send("y\n");
+      expect(await sel).to.deep.equal([[b], [], null]);
+      await copas.loop();
+      expect(got).to.deep.equal(["y", null, null]);
+    });
+
     it('times out on the network\'s clock with "timeout"', async () => {
       const [a, b] = await pair(copas);
       open.push(a, b);
