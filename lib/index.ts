@@ -17,42 +17,42 @@
  *
  * @module
  */
-import { Copas, realSocket } from "./dispatcher.js";
+import { Copas, realSocket } from "./core/dispatcher.js";
 import { makeCallable, type CallableCopas } from "./callable.js";
 
-export { Copas, FAIRNESS_INTERVAL } from "./dispatcher.js";
-export type { CopasOptions, CopasStatus, ErrorHandler, AnySocket } from "./dispatcher.js";
-export { Thread } from "./trampoline.js";
-export { CopasSocket } from "./wrap.js";
-export type { SslParams } from "./wrap.js";
-export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER } from "./tcp.js";
-export { UdpSocket, DEFAULT_RECV_BACKLOG, MAX_DATAGRAM } from "./udp.js";
-export { TlsSocket } from "./tls-socket.js";
-export type { SocketModule } from "./socket.js";
-export type { Clock } from "./clock.js";
-export { Lock, LOCK_TIMEOUT } from "./lock.js";
-export type { LockModule, LockGetResult, TrueResult } from "./lock.js";
-export { Semaphore, SEMAPHORE_TIMEOUT } from "./semaphore.js";
-export type { SemaphoreModule, CountResult } from "./semaphore.js";
-export { Queue } from "./queue.js";
-export type { QueueModule, QueueOptions, PopResult } from "./queue.js";
-export { Future, PENDING, SUCCESS, ERROR } from "./future.js";
-export type { FutureModule, FutureResult, FutureTry, ResultOf } from "./future.js";
-export { Timer } from "./timer.js";
-export type { TimerModule, TimerOptions } from "./timer.js";
-export { ltn12, BLOCKSIZE } from "./ltn12.js";
-export type { Ltn12Module, Source, Sink, SinkResult, PumpResult } from "./ltn12.js";
-export { DEBUG_ORIGINAL } from "./debug.js";
-export type { DebugModule, DebugLogger } from "./debug.js";
-export { HttpModule, MAXHEADERSIZE } from "./http.js";
-export { SmtpModule } from "./smtp.js";
-export { FtpModule } from "./ftp.js";
-export type { FtpParams } from "./ftp.js";
-export type { SmtpMail, SmtpMessage, SmtpMultipart } from "./smtp.js";
-export type { HttpRequestParams, HttpRequest, HttpResult, HttpHeaders, HttpTimeout } from "./http.js";
-export type { OpSource, OpSink } from "./pull.js";
-export type { Encoding } from "./patterns.js";
-export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./types.js";
+export { Copas, FAIRNESS_INTERVAL } from "./core/dispatcher.js";
+export type { CopasOptions, CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js";
+export { Thread } from "./core/trampoline.js";
+export { CopasSocket } from "./core/wrap.js";
+export type { SslParams } from "./core/wrap.js";
+export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER } from "./socket/tcp.js";
+export { UdpSocket, DEFAULT_RECV_BACKLOG, MAX_DATAGRAM } from "./socket/udp.js";
+export { TlsSocket } from "./node/tls-socket.js";
+export type { SocketModule } from "./socket/socket-module.js";
+export type { Clock } from "./common/clock.js";
+export { Lock, LOCK_TIMEOUT } from "./sync/lock.js";
+export type { LockModule, LockGetResult, TrueResult } from "./sync/lock.js";
+export { Semaphore, SEMAPHORE_TIMEOUT } from "./sync/semaphore.js";
+export type { SemaphoreModule, CountResult } from "./sync/semaphore.js";
+export { Queue } from "./sync/queue.js";
+export type { QueueModule, QueueOptions, PopResult } from "./sync/queue.js";
+export { Future, PENDING, SUCCESS, ERROR } from "./sync/future.js";
+export type { FutureModule, FutureResult, FutureTry, ResultOf } from "./sync/future.js";
+export { Timer } from "./sync/timer.js";
+export type { TimerModule, TimerOptions } from "./sync/timer.js";
+export { ltn12, BLOCKSIZE } from "./clients/ltn12.js";
+export type { Ltn12Module, Source, Sink, SinkResult, PumpResult } from "./clients/ltn12.js";
+export { DEBUG_ORIGINAL } from "./debug/debug.js";
+export type { DebugModule, DebugLogger } from "./debug/debug.js";
+export { HttpModule, MAXHEADERSIZE } from "./clients/http.js";
+export { SmtpModule } from "./clients/smtp.js";
+export { FtpModule } from "./clients/ftp.js";
+export type { FtpParams } from "./clients/ftp.js";
+export type { SmtpMail, SmtpMessage, SmtpMultipart } from "./clients/smtp.js";
+export type { HttpRequestParams, HttpRequest, HttpResult, HttpHeaders, HttpTimeout } from "./clients/http.js";
+export type { OpSource, OpSink } from "./clients/pull.js";
+export type { Encoding } from "./socket/patterns.js";
+export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./common/types.js";
 
 export type { CallableCopas } from "./callable.js";
 

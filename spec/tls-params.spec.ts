@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { fileURLToPath } from "node:url";
-import { sniContexts, tlsConfig } from "../lib/tls-params.js";
+import { sniContexts, tlsConfig } from "../lib/node/tls-params.js";
 
 const F = fileURLToPath(new URL("./fixtures/", import.meta.url));
 

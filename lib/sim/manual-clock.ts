@@ -5,9 +5,9 @@
 // wait on Promises, so a Promise that can settle without time moving settles first; and at
 // the end of an idle wait without autoAdvance, so a loop() with nothing due does not spin.
 
-import type { Clock } from "../clock.js";
-import { TimerHeap, type HeapEntry } from "../heap.js";
-import * as check from "../check.js";
+import type { Clock } from "../common/clock.js";
+import { TimerHeap, type HeapEntry } from "../common/heap.js";
+import * as check from "../common/check.js";
 
 const RESOLVED = Promise.resolve();
 

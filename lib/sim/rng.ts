@@ -2,7 +2,7 @@
 // counting generator), seeded through splitmix32 so that nearby seeds give unrelated streams.
 // Same seed, same sequence, on every platform: only 32-bit integer arithmetic is used.
 
-import * as check from "../check.js";
+import * as check from "../common/check.js";
 
 function splitmix32(x: number): number {
   x = (x + 0x9e3779b9) | 0;

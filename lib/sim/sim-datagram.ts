@@ -10,7 +10,7 @@
 // a connected sender learns "connection refused" one latency later, as from an ICMP answer) or
 // that socket is connected to someone else (dropped). Boundaries are kept: one send, one message.
 
-import type { DatagramLike } from "../network.js";
+import type { DatagramLike } from "../socket/network.js";
 
 /** Where a datagram socket's address comes from and goes to. */
 export interface Endpoint {

@@ -1,4 +1,4 @@
-import type { ListenerLike, StreamLike } from "../network.js";
+import type { ListenerLike, StreamLike } from "../socket/network.js";
 
 /**
  * @internal a listening port of a SimNetwork. `queued` counts connections made but not yet

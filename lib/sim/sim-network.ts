@@ -8,11 +8,11 @@
 // timing live here, per-connection state in SimStream, per-socket state of datagrams in
 // SimDatagram (bound on their own ports, apart from TCP's, and timed by the same `_delay`).
 
-import type { Clock } from "../clock.js";
-import type { ConnectOptions, ListenOptions, ListenerLike, Network, StreamLike } from "../network.js";
-import { makeSocketModule, type SocketModule } from "../socket.js";
-import { CopasSocket } from "../wrap.js";
-import * as check from "../check.js";
+import type { Clock } from "../common/clock.js";
+import type { ConnectOptions, ListenOptions, ListenerLike, Network, StreamLike } from "../socket/network.js";
+import { makeSocketModule, type SocketModule } from "../socket/socket-module.js";
+import { CopasSocket } from "../core/wrap.js";
+import * as check from "../common/check.js";
 import { ManualClock } from "./manual-clock.js";
 import { Rng } from "./rng.js";
 import { SimDatagram, type DatagramFabric } from "./sim-datagram.js";

@@ -10,7 +10,7 @@
 // between the two hosts. `writableLength` counts the bytes still on the wire, so the sender's
 // bounded send buffer fills when the receiver stops reading: the same backpressure as `net`.
 
-import type { StreamLike } from "../network.js";
+import type { StreamLike } from "../socket/network.js";
 import { ManualClock } from "./manual-clock.js";
 
 /** What a stream needs from its network. */

@@ -7,7 +7,7 @@
 //               end of that wait (after one turn of the event loop, so I/O is still polled).
 //               Use it only where no socket data is expected while a timer is pending.
 
-import type { Clock } from "../../lib/clock.js";
+import type { Clock } from "../../lib/common/clock.js";
 
 interface FakeTimer {
   time: number;

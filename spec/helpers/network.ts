@@ -2,9 +2,10 @@
 // test when a server got a connection, and one whose connections never complete.
 
 import { EventEmitter } from "node:events";
-import type { Clock } from "../../lib/clock.js";
-import { makeRealNetwork, type Network, type StreamLike } from "../../lib/network.js";
-import { makeSocketModule, type SocketModule } from "../../lib/socket.js";
+import type { Clock } from "../../lib/common/clock.js";
+import type { Network, StreamLike } from "../../lib/socket/network.js";
+import { makeRealNetwork } from "../../lib/node/real-network.js";
+import { makeSocketModule, type SocketModule } from "../../lib/socket/socket-module.js";
 
 /** The real network; `connected()` resolves at the next connection a server gets. */
 export class SpyNetwork {

@@ -1,0 +1,66 @@
+// A LuaSec TLS connection: a TcpSocket whose stream is a tls.TLSSocket, so send, receive (every
+// pattern), close, timeouts and backpressure are exactly TCP's. Made by a completed handshake
+// (lib/tls.ts); it adds LuaSec's TLS queries.
+
+import type tls from "node:tls";
+import type { Network } from "../socket/network.js";
+import { TcpSocket } from "../socket/tcp.js";
+
+/**
+ * A TLS connection (`copas.dohandshake`'s result): a TcpSocket plus LuaSec's queries.
+ *
+ * ```ts
+ * const [tlsSkt] = yield* copas.dohandshake(skt, { mode: "client", cafile: "root.pem" });
+ * yield* copas.send(tlsSkt!, "hello\n");
+ * ```
+ */
+export class TlsSocket extends TcpSocket {
+  readonly #tls: tls.TLSSocket;
+
+  /** @internal made by the handshake op, over an established TLS stream. */
+  constructor(network: Network, family: 4 | 6, stream: tls.TLSSocket) {
+    super(network, family, "client", stream);
+    this.#tls = stream;
+    // OpenSSL may still hold handshake output (a client's Finished): close flushes it first.
+    this._flushOnClose = true;
+  }
+
+  /** The ALPN protocol agreed on: `[proto, null]`, `[null, null]` when none. */
+  getalpn(): [string | null, null] {
+    const p = this.#tls.alpnProtocol;
+    return [typeof p === "string" ? p : null, null];
+  }
+
+  /** Server side: the name the client asked for (SNI): `[name, null]`, or `[null, null]`. */
+  getsniname(): [string | null, null] {
+    const n = (this.#tls as { servername?: unknown }).servername;
+    return [typeof n === "string" && n !== "" ? n : null, null];
+  }
+
+  /** The peer's certificate as node:tls describes it, or null when it sent none. */
+  getpeercertificate(): tls.PeerCertificate | null {
+    const c = this.#tls.getPeerCertificate();
+    return c && Object.keys(c).length > 0 ? c : null;
+  }
+
+  /** `[true, null]` when the peer's certificate verified, else `[false, reason]` (LuaSec's form). */
+  getpeerverification(): [boolean, string | null] {
+    return this.#tls.authorized ? [true, null] : [false, String(this.#tls.authorizationError ?? "no certificate")];
+  }
+
+  /** The negotiated protocol and cipher: `{ protocol, cipher, bits }`. */
+  info(): { protocol: string | null; cipher: string; bits: number | undefined } {
+    const c = this.#tls.getCipher();
+    return { protocol: this.#tls.getProtocol(), cipher: c.name, bits: (c as { bits?: number }).bits };
+  }
+
+  /** Already handshaken: `[true, null]`, as LuaSec's `conn:dohandshake()` on an open connection. */
+  dohandshake(): [true, null] {
+    return [true, null];
+  }
+
+  /** `tls{client}` (or `tls{closed}` once closed). */
+  override toString(): string {
+    return super.toString().replace(/^tcp/, "tls");
+  }
+}

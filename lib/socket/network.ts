@@ -1,0 +1,121 @@
+// The seam between the LuaSocket layer and what carries the bytes. The real network is Node's
+// `net`; `copas/sim` provides an in-memory one with the same shape, so the socket classes, the
+// receive patterns and the dispatcher are the same code in both.
+
+import type { Clock } from "../common/clock.js";
+
+/** The part of `net.Socket` a TCP object uses. Events: connect, data, end, drain, error, close. */
+export interface StreamLike {
+  on(event: "data", fn: (chunk: Buffer) => void): unknown;
+  on(event: "error", fn: (err: Error & { code?: string }) => void): unknown;
+  on(event: "connect" | "end" | "drain" | "close", fn: () => void): unknown;
+  removeAllListeners(event?: string): unknown;
+  write(data: string | Uint8Array, encoding: BufferEncoding, cb?: (err?: Error | null) => void): boolean;
+  readonly writableLength: number;
+  pause(): unknown;
+  resume(): unknown;
+  end(): unknown;
+  destroy(): unknown;
+  setNoDelay(noDelay?: boolean): unknown;
+  setKeepAlive(enable?: boolean, initialDelay?: number): unknown;
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly remoteFamily?: string | undefined;
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  readonly destroyed: boolean;
+}
+
+/** A listening socket. */
+export interface ListenerLike {
+  address(): { address: string; port: number; family: string } | string | null;
+  close(): unknown;
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  family: 4 | 6 | 0;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  backlog: number;
+  family: 4 | 6 | 0;
+  /** Called with each new connection, not yet reading (it starts when accepted). */
+  onConnection(s: StreamLike): void;
+}
+
+/** The part of `dgram.Socket` a UDP object uses. Events: message, error, close. */
+export interface DatagramLike {
+  on(event: "message", fn: (msg: Buffer, rinfo: { address: string; port: number; family: string }) => void): unknown;
+  on(event: "error", fn: (err: Error & { code?: string }) => void): unknown;
+  on(event: "close" | "listening", fn: () => void): unknown;
+  bind(port: number, address: string | undefined, cb: () => void): unknown;
+  connect(port: number, address: string, cb: (err?: Error) => void): unknown;
+  disconnect(): unknown;
+  send(msg: Uint8Array, cb: (err: Error | null) => void): unknown;
+  send(msg: Uint8Array, port: number, address: string, cb: (err: Error | null) => void): unknown;
+  close(): unknown;
+  address(): { address: string; port: number; family: string };
+  remoteAddress(): { address: string; port: number; family: string };
+  setBroadcast(flag: boolean): unknown;
+  setMulticastTTL(ttl: number): unknown;
+  setMulticastLoopback(flag: boolean): unknown;
+  addMembership(group: string, iface?: string): unknown;
+  dropMembership(group: string, iface?: string): unknown;
+}
+
+/** What a LuaSocket layer runs on. */
+export interface Network {
+  /** Name used in messages: "real" or "sim". */
+  readonly kind: string;
+  readonly clock: Clock;
+  /** Starts a connection; the stream emits "connect" or "error". */
+  connect(o: ConnectOptions): StreamLike;
+  listen(o: ListenOptions): Promise<[ListenerLike, null] | [null, string]>;
+  /** Makes an unbound datagram socket (optional: a network without UDP leaves it out). */
+  datagram?(o: { type: "udp4" | "udp6"; reuseAddr: boolean; ipv6Only: boolean }): DatagramLike;
+}
+
+/** Maps a Node error to LuaSocket's string for it. */
+export function errorString(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  switch (err?.code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "EADDRINUSE":
+      return "address already in use";
+    case "ECONNRESET":
+    case "ECONNABORTED":
+    case "EPIPE":
+    case "ERR_STREAM_DESTROYED":
+    case "ERR_STREAM_WRITE_AFTER_END":
+      return "closed";
+    case "ETIMEDOUT":
+      return "timeout";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EADDRNOTAVAIL":
+      return "address not available";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NONAME":
+      return "host not found";
+    case "EHOSTUNREACH":
+      return "host is unreachable";
+    case "ENETUNREACH":
+      return "network is unreachable";
+    case "EISCONN":
+    case "ERR_SOCKET_DGRAM_IS_CONNECTED":
+      return "already connected";
+    case "EMSGSIZE":
+      return "message too long";
+    default:
+      return String(err?.message ?? e).toLowerCase();
+  }
+}
