@@ -6,7 +6,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CLIENT_CORE, Child, pinned, ROOT, TS_NODE } from "./proc.js";
+import { CLIENT_CORE, Child, FD_LIMIT, findShared, pinned, TS_NODE, withFdLimit } from "./proc.js";
 
 /** One load run's figures. */
 export interface LoadResult {
@@ -28,15 +28,7 @@ export interface LoadClient {
 
 /** Where loadgen.c may be: $COPAS_LOADGEN_C, else shared/tools/ next to the repo (../shared from the root) or above. */
 function findLoadgenSource(): string | null {
-  const env = process.env.COPAS_LOADGEN_C;
-  if (env) return fs.existsSync(env) ? env : null;
-  let dir = ROOT;
-  for (let up = 0; up < 3; up++) {
-    const f = path.join(dir, "..", "shared", "tools", "loadgen.c");
-    if (fs.existsSync(f)) return f;
-    dir = path.dirname(dir);
-  }
-  return null;
+  return findShared(path.join("tools", "loadgen.c"), "COPAS_LOADGEN_C");
 }
 
 /** Builds loadgen (cached in the temp directory by the source's hash); null when impossible. */
@@ -67,6 +59,7 @@ function loadgenClient(bin: string): LoadClient {
   return {
     name: "loadgen.c",
     async run(port, conns, seconds, warmup) {
+      // loadgen raises its own limit of open files (up to the hard limit).
       const [cmd, args] = pinned(CLIENT_CORE, bin, ["127.0.0.1", String(port), String(conns), String(seconds), "64", "echo", String(warmup), "30"]);
       const c = new Child("loadgen", cmd, args);
       const line = await c.out.expect("conns=", "loadgen");
@@ -94,7 +87,10 @@ function nodeClient(): LoadClient {
       const children: Child[] = [];
       for (let i = 0; i < procs; i++) {
         const n = Math.floor(conns / procs) + (i < conns % procs ? 1 : 0);
-        const [cmd, args] = pinned(CLIENT_CORE, process.execPath, [...TS_NODE, path.join("bench", "clients", "node-load.ts"), String(port), String(n), String(seconds), "64", String(warmup)]);
+        const [cmd, args] = withFdLimit(
+          FD_LIMIT,
+          ...pinned(CLIENT_CORE, process.execPath, [...TS_NODE, path.join("bench", "clients", "node-load.ts"), String(port), String(n), String(seconds), "64", String(warmup)]),
+        );
         children.push(new Child("node-load", cmd, args));
       }
       const hist = new Map<number, number>();
