@@ -19,6 +19,7 @@
  */
 import { Copas, realSocket } from "./core/dispatcher.js";
 import { makeCallable, type CallableCopas } from "./callable.js";
+import { runCluster, type ClusterOptions, type ClusterPrimary, type ClusterWorker } from "./node/cluster.js";
 
 export { Copas, FAIRNESS_INTERVAL } from "./core/dispatcher.js";
 export type { CopasOptions, CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js";
@@ -55,6 +56,7 @@ export type { Encoding } from "./socket/patterns.js";
 export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./common/types.js";
 
 export type { CallableCopas } from "./callable.js";
+export type { ClusterOptions, ClusterPrimary, ClusterWorker, ClusterCopas, WorkerReport } from "./node/cluster.js";
 
 /** The default dispatcher, on the real clock and network. */
 const copas: CallableCopas = makeCallable(new Copas());
@@ -63,3 +65,24 @@ const copas: CallableCopas = makeCallable(new Copas());
 export const socket = realSocket;
 
 export default copas;
+
+/**
+ * Runs the same copas server on N worker processes sharing its ports (node:cluster): one per
+ * core by default, restarted when one crashes, shut down gracefully on SIGTERM, with each
+ * worker's `status()` collected by the primary. Call it once at the top level of the main
+ * module; `options.setup(w)` runs in each worker (bind there, add servers with `w.addserver`).
+ *
+ * ```ts
+ * import copas, { cluster, socket } from "copas";
+ * cluster({
+ *   workers: 2,
+ *   async setup(w) {
+ *     const [server] = await socket.bind("0.0.0.0", 8080);
+ *     w.addserver(server!, echoHandler);
+ *   },
+ * });
+ * ```
+ */
+export function cluster(options: ClusterOptions): ClusterPrimary | ClusterWorker {
+  return runCluster(options?.copas ?? copas, options);
+}
