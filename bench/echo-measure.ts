@@ -15,10 +15,10 @@ export interface Measured extends LoadResult {
   cpuUs: number;
 }
 
-export async function measure(srv: EchoServer, client: LoadClient, conns: number, seconds: number, warmup: number): Promise<Measured> {
+export async function measure(srv: EchoServer, client: LoadClient, conns: number, seconds: number, warmup: number, clientCore?: number | null): Promise<Measured> {
   const start = await srv.sample();
   let ended = false;
-  const run = client.run(srv.port, conns, seconds, warmup).finally(() => {
+  const run = client.run(srv.port, conns, seconds, warmup, clientCore).finally(() => {
     ended = true;
   });
   // Setup is over once each connection has had its first line echoed (or the run ended).

@@ -17,16 +17,24 @@ export interface EchoServer {
   stop(): Promise<void>;
 }
 
-/** A Node server of bench/servers/ (commands.ts protocol). */
-export async function startNodeServer(name: string, file: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<EchoServer> {
-  const { child, port } = await startServer(file, nodeArgs, env);
+/**
+ * A Node server of bench/servers/ (commands.ts protocol), pinned to the server core unless `core`
+ * is null. `ownCpu`: take the CPU time the server reports (a cluster's primary sums its workers')
+ * rather than its process's from /proc.
+ */
+export async function startNodeServer(
+  name: string,
+  file: string,
+  opts: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; core?: number | null; ownCpu?: boolean } = {},
+): Promise<EchoServer> {
+  const { child, port } = await startServer(file, opts.nodeArgs ?? [], opts.env ?? {}, opts.core === undefined ? SERVER_CORE : opts.core);
   const pid = child.proc.pid!;
   return {
     name,
     port,
     async sample() {
       const [us, echoed] = (await child.ask("cpu", "cpu")).split(" ").map(Number) as [number, number];
-      return { cpu: cpuSeconds(pid) ?? us / 1e6, echoed };
+      return { cpu: (opts.ownCpu ? null : cpuSeconds(pid)) ?? us / 1e6, echoed };
     },
     stop: () => child.stop(),
   };

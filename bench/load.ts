@@ -23,7 +23,8 @@ export interface LoadResult {
 export interface LoadClient {
   /** What drives the load, for the table's notes. */
   name: string;
-  run(port: number, conns: number, seconds: number, warmup: number): Promise<LoadResult>;
+  /** `core`: the core to pin the client to (default the client core; null: not pinned). */
+  run(port: number, conns: number, seconds: number, warmup: number, core?: number | null): Promise<LoadResult>;
 }
 
 /** Where loadgen.c may be: $COPAS_LOADGEN_C, else shared/tools/ next to the repo (../shared from the root) or above. */
@@ -58,9 +59,9 @@ function parseLoadgen(line: string): LoadResult {
 function loadgenClient(bin: string): LoadClient {
   return {
     name: "loadgen.c",
-    async run(port, conns, seconds, warmup) {
+    async run(port, conns, seconds, warmup, core = CLIENT_CORE) {
       // loadgen raises its own limit of open files (up to the hard limit).
-      const [cmd, args] = pinned(CLIENT_CORE, bin, ["127.0.0.1", String(port), String(conns), String(seconds), "64", "echo", String(warmup), "30"]);
+      const [cmd, args] = pinned(core, bin, ["127.0.0.1", String(port), String(conns), String(seconds), "64", "echo", String(warmup), "30"]);
       const c = new Child("loadgen", cmd, args);
       const line = await c.out.expect("conns=", "loadgen");
       await c.exited;
@@ -82,14 +83,14 @@ function percentile(hist: Map<number, number>, total: number, p: number): number
 function nodeClient(): LoadClient {
   return {
     name: "node client processes",
-    async run(port, conns, seconds, warmup) {
+    async run(port, conns, seconds, warmup, core = CLIENT_CORE) {
       const procs = conns >= 50 ? 2 : 1;
       const children: Child[] = [];
       for (let i = 0; i < procs; i++) {
         const n = Math.floor(conns / procs) + (i < conns % procs ? 1 : 0);
         const [cmd, args] = withFdLimit(
           FD_LIMIT,
-          ...pinned(CLIENT_CORE, process.execPath, [...TS_NODE, path.join("bench", "clients", "node-load.ts"), String(port), String(n), String(seconds), "64", String(warmup)]),
+          ...pinned(core, process.execPath, [...TS_NODE, path.join("bench", "clients", "node-load.ts"), String(port), String(n), String(seconds), "64", String(warmup)]),
         );
         children.push(new Child("node-load", cmd, args));
       }

@@ -174,11 +174,11 @@ export class Child {
 }
 
 /**
- * Starts a benchmark server (bench/servers/<file>) on the server core; resolves once it printed
- * `listening <port>`.
+ * Starts a benchmark server (bench/servers/<file>) on the server core (`core`; null: not pinned);
+ * resolves once it printed `listening <port>`.
  */
-export async function startServer(file: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ child: Child; port: number }> {
-  const [cmd, args] = withFdLimit(FD_LIMIT, ...pinned(SERVER_CORE, process.execPath, [...nodeArgs, ...TS_NODE, path.join("bench", "servers", file)]));
+export async function startServer(file: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}, core: number | null = SERVER_CORE): Promise<{ child: Child; port: number }> {
+  const [cmd, args] = withFdLimit(FD_LIMIT, ...pinned(core, process.execPath, [...nodeArgs, ...TS_NODE, path.join("bench", "servers", file)]));
   const child = new Child(file, cmd, args, { PORT: "0", ...env });
   try {
     const port = Number(await child.out.expect("listening", file));
