@@ -141,9 +141,9 @@ export class Child {
   #stderr = "";
   readonly exited: Promise<number | null>;
 
-  constructor(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  constructor(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT) {
     this.name = name;
-    this.proc = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    this.proc = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
     this.proc.stderr!.on("data", (d) => {
       if (this.#stderr.length < 4000) this.#stderr += d;
     });
