@@ -260,13 +260,13 @@ export class Dispatcher {
     if (typeof (s as { accept?: unknown }).accept === "function") {
       st.handler = handler as (skt: never) => unknown;
       this.#servers.add(s);
-      this.#reading.add(s);
+      this.#addReading(s, st);
       this.#watch(s, READ);
       return;
     }
     // A datagram "server": one handler thread, started at once.
     this.#servers.add(s);
-    this.#reading.add(s);
+    this.#addReading(s, st);
     const t = new Thread(`${this.getsocketname(s)}:handler`);
     this.#start(t, handler as ThreadFn, [server], s);
   }
@@ -275,8 +275,9 @@ export class Dispatcher {
   removeserver(server: AnySocket, keepOpen?: boolean): unknown {
     const s = this.#own("removeserver", "server", server);
     this.#servers.delete(s);
-    this.#reading.delete(s);
-    stateOf(s).handler = null;
+    const st = stateOf(s);
+    this.#deleteReading(s, st);
+    st.handler = null;
     if (s._rw === this.#watcher) s._rw = null;
     if (keepOpen) return true;
     return (server as { close(): unknown }).close();
@@ -662,6 +663,8 @@ export class Dispatcher {
         t._state = State.Dead;
       }
     }
+    for (const s of this.#reading) (s._slot as SocketState).inR = false;
+    for (const s of this.#writing) (s._slot as SocketState).inW = false;
     this.#reading.clear();
     this.#writing.clear();
     this.#readyR.length = 0;
@@ -1057,7 +1060,7 @@ export class Dispatcher {
       if (q === null) st.rq = [t];
       else q.push(t);
       if (q === null || q.length === 1) {
-        this.#reading.add(s);
+        if (!st.inR) this.#addReading(s, st);
         this.#watch(s, READ);
       }
     } else {
@@ -1066,7 +1069,10 @@ export class Dispatcher {
       if (q === null) st.wq = [t];
       else q.push(t);
       if (q === null || q.length === 1) {
-        this.#writing.add(s);
+        if (!st.inW) {
+          st.inW = true;
+          this.#writing.add(s);
+        }
         this.#watch(s, WRITE);
       }
     }
@@ -1110,15 +1116,30 @@ export class Dispatcher {
     const q = dir === READ ? st.rq : st.wq;
     if (q === null || q.length === 0) return;
     const t = q.shift()!;
-    if (q.length === 0) {
-      if (dir === READ) this.#reading.delete(s);
-      else this.#writing.delete(s);
-    } else {
-      this.#watch(s, dir);
-    }
+    if (q.length > 0) this.#watch(s, dir);
     t._socket = null;
     if (this.#trace !== null) this.#trace.event("run", t, `${dir === READ ? "readable" : "writable"} ${this.getsocketname(s)}`);
     this.#resume(t, s);
+    // Leaves the set only if no thread waits now: the one resumed usually waits again on this
+    // socket (the next line), and then the set is not touched at all.
+    if (q.length === 0) {
+      if (dir === READ) this.#deleteReading(s, st);
+      else if (st.inW) {
+        st.inW = false;
+        this.#writing.delete(s);
+      }
+    }
+  }
+
+  #addReading(s: Selectable, st: SocketState): void {
+    st.inR = true;
+    this.#reading.add(s);
+  }
+
+  #deleteReading(s: Selectable, st: SocketState): void {
+    if (!st.inR) return;
+    st.inR = false;
+    this.#reading.delete(s);
   }
 
   #accept(server: Selectable, sst: SocketState): void {
@@ -1283,10 +1304,13 @@ export class Dispatcher {
         if (i !== -1) q.splice(i, 1);
         if (q.length === 0) {
           if (read) {
-            if (!st.handler) this.#reading.delete(s);
+            if (!st.handler) this.#deleteReading(s, st);
             if (s._rw === this.#watcher && !st.handler) s._rw = null;
           } else {
-            this.#writing.delete(s);
+            if (st.inW) {
+              st.inW = false;
+              this.#writing.delete(s);
+            }
             if (s._ww === this.#watcher) s._ww = null;
           }
         }
