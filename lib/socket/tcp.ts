@@ -85,7 +85,9 @@ export class TcpSocket extends Selectable {
     this.#stream = s;
     // Small anonymous arrows over shared methods: per-instance arrow fields cost more memory
     // per socket (tsx's keepNames gives each a `name` property and a property store).
-    s.on("data", (chunk: Buffer) => this.#onData(chunk));
+    // Reads into the network's reused buffer when it offers one (no Buffer per chunk).
+    const into = this._network.readInto;
+    if (into === undefined || !into(s, (n, buf) => this.#onRead(n, buf))) s.on("data", (chunk: Buffer) => this.#onData(chunk));
     s.on("end", () => this.#onEnd());
     s.on("error", (e: Error) => this.#onError(e));
     s.on("close", () => this.#onClose());
@@ -101,6 +103,23 @@ export class TcpSocket extends Selectable {
       this.#stream!.pause();
     }
     this._fireRead();
+  }
+
+  /**
+   * A read into the network's reused buffer: queued in place, so a reader woken now (the loop
+   * runs its step from here) takes its line straight from it; what is left is copied before
+   * the buffer is reused.
+   */
+  #onRead(n: number, buf: Buffer): void {
+    const q = this.#q;
+    q.pushBorrowed(buf.subarray(0, n));
+    this.#rx += n;
+    if (!this.#paused && q.length > this.#recvLimit) {
+      this.#paused = true;
+      this.#stream!.pause();
+    }
+    this._fireRead();
+    q.own();
   }
 
   #onEnd(): void {
