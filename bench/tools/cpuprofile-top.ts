@@ -1,6 +1,6 @@
 // Summarises a V8 .cpuprofile (from `node --cpu-prof`): the top entries by self time, and the
 // same time by where the code lives, as markdown tables.
-//   node --import tsx bench/tools/cpuprofile-top.ts FILE.cpuprofile [N]
+//   node --import tsx bench/tools/cpuprofile-top.ts FILE.cpuprofile [N] [SKIP_SECONDS]
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,13 +15,19 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** Markdown summary of the profile in `file`: the `top` entries by self time. */
-export function summarise(file: string, top = 25): string {
+/**
+ * Markdown summary of the profile in `file`: the `top` entries by self time. `skip` seconds at
+ * the start are left out (start-up: module loading and compiling).
+ */
+export function summarise(file: string, top = 25, skip = 0): string {
   const prof = JSON.parse(fs.readFileSync(file, "utf8")) as Profile;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   // Self time per node from the sample timeline (timeDeltas[i + 1] is the gap after sample i).
   const self = new Map<number, number>();
+  let t = 0;
   for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] ?? 0;
+    if (t < skip * 1e6) continue;
     const id = prof.samples[i]!;
     self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i + 1] ?? 0));
   }
@@ -51,7 +57,7 @@ export function summarise(file: string, top = 25): string {
   const busy = total - idle;
   const pct = (t: number) => ((t / busy) * 100).toFixed(1);
   const out = [
-    `${path.basename(file)}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (${((busy / total) * 100).toFixed(0)}%)`,
+    `${path.basename(file)}${skip > 0 ? ` after its first ${skip.toFixed(1)} s` : ""}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (${((busy / total) * 100).toFixed(0)}%)`,
     "",
     "| self % of busy | self ms | function |",
     "| ---: | ---: | --- |",
@@ -65,7 +71,7 @@ export function summarise(file: string, top = 25): string {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [file, n] = process.argv.slice(2);
-  if (!file) throw new Error("usage: cpuprofile-top.ts FILE.cpuprofile [N]");
-  process.stdout.write(summarise(file, n === undefined ? 25 : Number(n)));
+  const [file, n, skip] = process.argv.slice(2);
+  if (!file) throw new Error("usage: cpuprofile-top.ts FILE.cpuprofile [N] [SKIP_SECONDS]");
+  process.stdout.write(summarise(file, n === undefined ? 25 : Number(n), Number(skip ?? 0)));
 }

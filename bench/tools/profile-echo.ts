@@ -30,8 +30,11 @@ if (tsc.status !== 0) throw new Error("profile-echo: tsc failed");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "copas-profile-"));
 const file = path.join("dist", "bench", "servers", `${which}-echo.js`);
 const [cmd, args] = withFdLimit(FD_LIMIT, ...pinned(SERVER_CORE, process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, file]));
+const t0 = performance.now();
 const server = new Child(file, cmd, args, { PORT: "0" });
 const port = Number(await server.out.expect("listening", file));
+// Start-up (loading, compiling) is left out of the summary: it ends before the load starts.
+const skip = (performance.now() - t0) / 1000;
 const r = await loadClient().run(port, conns, seconds, 1);
 // Closing stdin makes the server exit normally, which writes the profile.
 server.proc.stdin!.end();
@@ -42,4 +45,4 @@ const profiles = fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).so
 const main = profiles.find((f) => /\.0\.\d+\.cpuprofile$/.test(f)) ?? profiles[0];
 if (main === undefined) throw new Error(`profile-echo: no profile written in ${dir}`);
 console.log(`profile: ${path.join(dir, main)}\n`);
-console.log(summarise(path.join(dir, main), 25));
+console.log(summarise(path.join(dir, main), 25, skip));
