@@ -1,12 +1,13 @@
 // Timer lateness: 10,000 threads each pause a seeded random 0..1 s and note how late they woke;
-// five runs in one fresh process (pinned to the server core): runs 1-2 are cold (the JIT has
-// not compiled the paths), runs 3-5 warm. copas against plain Node async functions awaiting a
+// five runs in one fresh process: runs 1-2 are cold (the JIT has not compiled the paths), runs
+// 3-5 warm. Not pinned: V8 compiles on helper threads, which a production process runs on other
+// cores too, so a one-core pin would overstate the cold cost. copas against plain Node async functions awaiting a
 // `timers/promises` sleep, and Lua Copas 4.11 when installed (the same delays: one seeded
 // generator in both languages). Also the time the first 10,000 thread starts take, cold and warm.
 
 import path from "node:path";
 import type { BenchRow, BenchSuite } from "../types.js";
-import { Child, pinned, SERVER_CORE, TS_NODE } from "../proc.js";
+import { Child, TS_NODE } from "../proc.js";
 import { luaAvailable, type LuaName } from "../echo-servers.js";
 import { median } from "../echo-measure.js";
 
@@ -22,8 +23,7 @@ interface Run {
 }
 
 async function probe(cmd: string, args: string[]): Promise<Run[]> {
-  const [c, a] = pinned(SERVER_CORE, cmd, args);
-  const child = new Child("timers probe", c, a);
+  const child = new Child("timers probe", cmd, args);
   const runs: Run[] = [];
   for (;;) {
     const l = await child.out.next();

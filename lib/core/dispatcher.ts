@@ -433,6 +433,15 @@ export class Dispatcher {
     if (this.#readyR.length > 0 || this.#readyW.length > 0) {
       if (++this.#spins < SPIN_LIMIT) return -1;
       t = 0;
+    } else if (t === 0 && !done && this.#eventLoopClock && this.#reading.size === 0 && this.#writing.size === 0 && this.#awaiting.size === 0) {
+      // Runnable threads, and nothing an event could make ready: no socket waited on, no
+      // promise awaited. A poll would find nothing for this dispatcher, so the next step runs
+      // at once (lock hand-offs, queues: a step each), letting the event loop in every
+      // SPIN_LIMIT steps still. (A virtual clock is always asked: it may deliver now.)
+      if (++this.#spins < SPIN_LIMIT) {
+        if (this.#stats.on) this.#stats.beforeWait(this.#clock.now());
+        return -1;
+      }
     }
     this.#spins = 0;
     if (this.#stats.on) this.#stats.beforeWait(this.#clock.now());
