@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// (The declarations use Buffer and node:tls types: a consumer gets Node's types through this line,
+// without listing "node" in its own "types", as TypeScript 6 and later require.)
 /**
  * copas: Lua's Copas dispatcher for TypeScript. Handlers are generator functions that yield
  * copas operations; the dispatcher multiplexes them over non-blocking sockets.

@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// (The declarations use Buffer and node:tls types: a consumer gets Node's types through this line,
+// without listing "node" in its own "types", as TypeScript 6 and later require.)
 /**
  * "copas/socket": the LuaSocket layer alone, for code that wants LuaSocket's API without the
  * dispatcher (`socket.bind`, `socket.connect`, `socket.select`, ...).
