@@ -21,6 +21,7 @@
 //
 // Unlike Lua, Node does not end while sockets are open, even when nothing uses them: the runner
 // exits once the loop is done, as the Lua process does.
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -60,12 +61,16 @@ function tsxLoaded() {
 }
 
 let tsxRegistered = false;
-/** Registers tsx's ESM loader (from the working directory's packages, else from copas's own). */
+/** Registers tsx's ESM loader: the working directory's tsx, else one copas itself can import. */
 async function registerTsx() {
   if (tsxRegistered || tsxLoaded()) return;
   let api;
   try {
-    api = await import(pathToFileURL(createRequire(path.join(process.cwd(), "noop.js")).resolve("tsx/esm/api")).href);
+    // tsx's ESM entry as the working directory's packages resolve it (require.resolve would
+    // give its CommonJS entry, whose register() cannot be called from an ES module).
+    const manifest = createRequire(path.join(process.cwd(), "noop.js")).resolve("tsx/package.json");
+    const entry = JSON.parse(readFileSync(manifest, "utf8")).exports["./esm/api"].import.default;
+    api = await import(pathToFileURL(path.join(path.dirname(manifest), entry)).href);
   } catch {
     try {
       api = await import("tsx/esm/api");

@@ -50,13 +50,14 @@ async function overTcp(): Promise<string> {
   const [server, err] = await bind("127.0.0.1", 0);
   if (server === null) throw new Error(`bind: ${err}`);
   const [host, port] = server.getsockname();
+  if (host === null) throw new Error(`getsockname: ${port}`);
   copas.addserver(server, echoOnce(copas));
   let got = "";
   copas.addthread(function* () {
-    const [raw, cerr] = yield connect(host, port); // a Promise, yielded inside a thread
+    const [raw, cerr] = yield* copas.await(connect(host, port)); // a Promise, awaited by the thread
     if (raw === null) throw new Error(`connect: ${cerr}`);
-    got = yield* ask(copas.wrap(raw as TcpSocket), "hello tcp");
-    copas.close(raw as TcpSocket);
+    got = yield* ask(copas.wrap(raw), "hello tcp");
+    copas.close(raw);
     copas.removeserver(server);
   });
   await copas(); // the default export is callable: copas.loop()

@@ -8,7 +8,9 @@
 //      and on the newest TypeScript major (`npm view typescript version`, installed there);
 //   3. runs both with plain `node` (an echo round trip over copas/sim and one over 127.0.0.1
 //      port 0), also with a foreign `--conditions=source` set, which must not pick up .ts files;
-//   4. imports and requires the package with `node -e`, without compiling anything.
+//   4. imports and requires the package with `node -e`, without compiling anything;
+//   5. runs the package's command-line runner, `npx copas`, on code and on a TypeScript script
+//      (with tsx installed in the project: the repository's, linked).
 //
 //   node test/consumer/run.mjs              # everything (about 30 s; needs the npm registry
 //                                           # once for the newest TypeScript, cached after)
@@ -84,7 +86,7 @@ try {
   // ---- a fresh project ---------------------------------------------------------------------
   const typesNode = JSON.parse(fs.readFileSync(path.join(root, "node_modules/@types/node/package.json"), "utf8")).version;
   fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true, type: "module" }, null, 2));
-  for (const f of ["main.ts", "cjs.cts", "tsconfig.json"]) fs.copyFileSync(path.join(here, f), path.join(project, f));
+  for (const f of ["main.ts", "cjs.cts", "runner.ts", "tsconfig.json"]) fs.copyFileSync(path.join(here, f), path.join(project, f));
   log(`npm install the tarball and @types/node@${typesNode} (prefer the npm cache)`);
   mustRun(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--save-dev", tarball, `@types/node@${typesNode}`], project);
 
@@ -144,6 +146,17 @@ try {
   check(`node -e 'require("copas")' on Node ${process.versions.node}`, () => {
     const out = mustRun(process.execPath, ["-e", cjs], project);
     if (!out.includes("require ok")) throw new Error(out);
+  });
+
+  // ---- the command-line runner -------------------------------------------------------------------
+  check("npx copas -e 'code'", () => {
+    const out = mustRun(npm, ["exec", "--offline", "--", "copas", "-e", "console.log('runner', typeof copas.addthread, (yield* copas.pause(0)) >= 0)"], project);
+    if (!out.includes("runner function true")) throw new Error(out);
+  });
+  check("npx copas runner.ts (TypeScript, through tsx)", () => {
+    fs.symlinkSync(path.join(root, "node_modules/tsx"), path.join(project, "node_modules/tsx"), "dir");
+    const out = mustRun(npm, ["exec", "--offline", "--", "copas", "runner.ts", "consumer"], project);
+    if (!out.includes("runner ok consumer")) throw new Error(out);
   });
 } catch (e) {
   failures++;
