@@ -5,7 +5,9 @@ import simModule = require("copas/sim");
 import socketModule = require("copas/socket");
 
 const { default: copas, Copas } = copasModule;
-const d = new Copas({ clock: new simModule.ManualClock() });
+const clock = new simModule.ManualClock();
+clock.autoAdvance = true; // pause(1) takes no real time
+const d = new Copas({ clock });
 if (typeof copas !== "function" || !(copas instanceof Copas)) throw new Error("require('copas').default is not the callable dispatcher");
 if (socketModule.default.tcp !== copas.socket.tcp) throw new Error("copas/socket differs from copas.socket");
 let ran = false;

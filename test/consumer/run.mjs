@@ -36,7 +36,7 @@ function log(msg) {
 
 /** Runs a command; returns { ok, out } with stdout and stderr together. */
 function run(cmd, args, cwd, extraEnv = {}) {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, ...extraEnv }, timeout: 180_000 });
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, ...extraEnv }, timeout: 120_000 });
   const out = `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}`;
   return { ok: r.status === 0, out };
 }
