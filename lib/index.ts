@@ -27,7 +27,7 @@ import { makeCallable, type CallableCopas } from "./callable.js";
 export { Copas } from "./copas.js";
 export type { CopasOptions } from "./copas.js";
 export { Dispatcher, FAIRNESS_INTERVAL } from "./core/dispatcher.js";
-export type { CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js";
+export type { CopasStatus, ErrorHandler, AnySocket, HandlerSocket } from "./core/dispatcher.js";
 export { Thread } from "./core/trampoline.js";
 export { CopasSocket } from "./core/wrap.js";
 export type { SslParams } from "./core/wrap.js";

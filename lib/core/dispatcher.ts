@@ -30,6 +30,8 @@ import type { TlsSocket } from "../node/tls-socket.js";
 import type { Network } from "../socket/network.js";
 import { READ, Selectable, WRITE, type Direction, type Watcher } from "../socket/select.js";
 import type { SocketModule } from "../socket/socket-module.js";
+import type { TcpSocket } from "../socket/tcp.js";
+import type { UdpSocket } from "../socket/udp.js";
 import { registerKernelReader, TimeoutKind, type DebugHook, type Kernel, type TlsProvider, type WaitDescription } from "./kernel.js";
 import * as ops from "./ops.js";
 import { stateOf, type SocketState } from "./socket-state.js";
@@ -43,6 +45,19 @@ export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) =
 
 /** A socket copas can serve: a LuaSocket object, or one wrapped by `copas.wrap`. */
 export type AnySocket = Selectable | CopasSocket;
+
+/**
+ * The socket `addserver(server, handler)` gives its handler, from the server's type: a TCP
+ * server's accepted client (a `TcpSocket`), or a UDP socket itself. A wrapped server gives a
+ * TCP client or the wrapped UDP socket; a server of unknown kind, any socket.
+ */
+export type HandlerSocket<S extends AnySocket> = [S] extends [UdpSocket]
+  ? S
+  : [S] extends [TcpSocket]
+    ? TcpSocket
+    : [S] extends [CopasSocket]
+      ? TcpSocket | CopasSocket
+      : AnySocket;
 
 /** What a dispatcher runs on; the public `Copas` class fills in the defaults. */
 export interface DispatcherOptions {
@@ -249,7 +264,7 @@ export class Dispatcher {
    * client, started at once; a UDP socket runs `handler(server)` as one thread.
    * `timeout` (seconds) is copied to each client as its copas timeout.
    */
-  addserver(server: AnySocket, handler: ThreadFn<[never]>, timeout?: number | null, name?: string | null): void {
+  addserver<S extends AnySocket>(server: S, handler: (skt: HandlerSocket<S>) => unknown, timeout?: number | null, name?: string | null): void {
     const s = this.#own("addserver", "server", server);
     check.func("addserver", "handler", handler);
     const to = check.optNumber("addserver", "timeout", timeout);
