@@ -35,6 +35,7 @@ export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER } from "./socket/tc
 export { UdpSocket, DEFAULT_RECV_BACKLOG, MAX_DATAGRAM } from "./socket/udp.js";
 export { TlsSocket } from "./node/tls-socket.js";
 export type { SocketModule } from "./socket/socket-module.js";
+export type { Selectable } from "./socket/select.js";
 export type { Clock } from "./common/clock.js";
 export { Lock, LOCK_TIMEOUT } from "./sync/lock.js";
 export type { LockModule, LockGetResult, TrueResult } from "./sync/lock.js";
@@ -54,7 +55,7 @@ export { HttpModule, MAXHEADERSIZE } from "./clients/http.js";
 export { SmtpModule } from "./clients/smtp.js";
 export { FtpModule } from "./clients/ftp.js";
 export type { FtpParams } from "./clients/ftp.js";
-export type { SmtpMail, SmtpMessage, SmtpMultipart } from "./clients/smtp.js";
+export type { SmtpMail, SmtpMessage, SmtpMultipart, OpSourceSync } from "./clients/smtp.js";
 export type { HttpRequestParams, HttpRequest, HttpResult, HttpHeaders, HttpTimeout } from "./clients/http.js";
 export type { OpSource, OpSink } from "./clients/pull.js";
 export type { Encoding } from "./socket/patterns.js";

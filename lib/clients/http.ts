@@ -548,7 +548,7 @@ function parseRequest(m: HttpModule, url: string, body?: Data | null): [HttpRequ
  * });
  * ```
  */
-export class HttpModule implements TlsDefaults {
+export class HttpModule {
   /** The dispatcher requests run on. */
   readonly copas: Dispatcher;
   /** Seconds of each copas timeout (connect, send, receive) unless a request says otherwise. */

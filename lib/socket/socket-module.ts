@@ -40,7 +40,7 @@ export interface SocketModule {
     sendt: readonly Selectable[] | null | undefined,
     timeout?: number | null,
   ): Promise<[Selectable[], Selectable[], string | null]>;
-  /** The Network this layer runs on. @internal */
+  /** @internal The Network this layer runs on. */
   readonly _network: Network;
 }
 

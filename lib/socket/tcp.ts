@@ -45,6 +45,7 @@ function familyOf(f: string | undefined): string {
  * Made by `socket.tcp()`, `socket.bind()`, `socket.connect()` or `server.accept()`.
  */
 export class TcpSocket extends Selectable {
+  /** @internal */
   readonly _network: Network;
   #kind: Kind;
   #family: Family;
@@ -134,12 +135,14 @@ export class TcpSocket extends Selectable {
 
   // ---- readiness (Selectable) ----------------------------------------------------------
 
+  /** @internal */
   _readable(): boolean {
     if (this.#closed || this.#err !== null || this.#eof) return true;
     if (this.#kind === "server") return this.#backlog.length > 0;
     return this.#q.ready;
   }
 
+  /** @internal */
   _writable(): boolean {
     if (this.#closed || this.#err !== null) return true;
     if (this.#conn === Conn.Pending) return false;

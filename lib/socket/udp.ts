@@ -48,8 +48,9 @@ function familyName(f: string | number | undefined): string {
  * ```
  */
 export class UdpSocket extends Selectable {
-  /** Marks datagram sockets for copas's ops and wrapped sockets. */
+  /** @internal Marks datagram sockets for copas's ops and wrapped sockets. */
   readonly _datagram = true;
+  /** @internal */
   readonly _network: Network;
   #family: Family;
   #dg: DatagramLike | null = null;
@@ -145,10 +146,12 @@ export class UdpSocket extends Selectable {
 
   // ---- readiness (Selectable) ----------------------------------------------------------
 
+  /** @internal */
   _readable(): boolean {
     return this.#closed || this.#err !== null || this.#q.length > this.#head;
   }
 
+  /** @internal */
   _writable(): boolean {
     return true;
   }
