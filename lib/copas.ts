@@ -30,7 +30,10 @@ export interface CopasOptions {
    * What sockets run on: an object with a LuaSocket layer at `.socket` (a `SimNetwork` from
    * "copas/sim"). Default: the real network (Node's `net`).
    */
-  network?: { socket: SocketModule };
+  network?: {
+    /** The network's LuaSocket layer (`net.socket`). */
+    socket: SocketModule;
+  };
   /** Record a trace of scheduler events, read with `gettrace()`. Default: false. */
   trace?: boolean;
 }

@@ -18,7 +18,13 @@
  * await copas(); // copas.loop()
  * ```
  *
- * @module
+ * Every function that may wait is an op: a generator, run with `yield*` from a copas thread.
+ * Functions give Lua's results as tuples padded with `null` (`[data, null, null]` or
+ * `[null, err, partial]`), with LuaSocket's and Copas's error strings; a wrong argument type
+ * throws a `TypeError` naming the argument and what it accepts. Each member names its Lua
+ * counterpart. The contract as a whole: docs/API.md.
+ *
+ * @module copas
  */
 import { Copas } from "./copas.js";
 import { realSocket } from "./defaults.js";

@@ -75,6 +75,7 @@ export interface DispatcherOptions {
 
 /** What `status()` reports. */
 export interface CopasStatus {
+  /** True while `loop()` runs. */
   running: boolean;
   /** Sockets waited on for reading (servers included). */
   read: number;

@@ -10,8 +10,17 @@ import type { Data, Op, Pattern, ReceiveResult, SendResult } from "../common/typ
 
 /** LuaSec-shaped TLS parameters, normalised: `{ wrap, sni }` (false when absent). */
 export interface SslParams {
+  /** LuaSec's wrap table (`mode`, `protocol`, `key`, `certificate`, `cafile`, `verify`, `options`), Node TLS options or a `tls.SecureContext`; `false`: no TLS. */
   wrap: unknown;
-  sni: { names: unknown; strict?: boolean } | false;
+  /** SNI: `{ names, strict }` (a client: the name to ask for; a server: names to contexts), or `false`. */
+  sni:
+    | {
+        /** The server name (a client) or a table of names to wrap tables (a server). */
+        names: unknown;
+        /** A server refuses names it does not know. */
+        strict?: boolean;
+      }
+    | false;
 }
 
 /**

@@ -17,7 +17,7 @@
  * console.log(copas.gettrace().join("\n"));
  * ```
  *
- * @module
+ * @module copas/sim
  */
 export { ManualClock } from "./manual-clock.js";
 export { SimNetwork } from "./sim-network.js";

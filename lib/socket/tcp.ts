@@ -153,7 +153,13 @@ export class TcpSocket extends Selectable {
 
   // ---- master -> server ----------------------------------------------------------------
 
-  /** Records the local address; the OS work happens in `listen` (or `connect`). */
+  /**
+   * Records the local address; the OS work happens in `listen` (or `connect`).
+   *
+   * @returns `[1, null]`, or `[null, err]` (`"closed"`, `"already connected"`)
+   * @throws TypeError for a host that is not a string or a port out of range
+   * @lua `master:bind(address, port)` (LuaSocket)
+   */
   bind(host: string, port: number | string): OkResult {
     check.string("bind", "host", host);
     const p = check.port("bind", "port", port);
@@ -163,7 +169,12 @@ export class TcpSocket extends Selectable {
     return [1, null];
   }
 
-  /** Starts listening on the bound address (default backlog 32, as LuaSocket). */
+  /**
+   * Starts listening on the bound address (default backlog 511, as Node; LuaSocket: 32).
+   *
+   * @returns a Promise of `[1, null]`, or `[null, err]` (`"address already in use"`, `"permission denied"`, ...)
+   * @lua `master:listen([backlog])` (LuaSocket)
+   */
   async listen(backlog?: number): Promise<OkResult> {
     const b = check.optNumber("listen", "backlog", backlog) ?? 511;
     if (this.#closed) return [null, "closed"];
@@ -198,7 +209,11 @@ export class TcpSocket extends Selectable {
     return [1, null];
   }
 
-  /** Takes one pending connection: `[client, null]`, or `[null, "timeout"]` when none waits. */
+  /**
+   * Takes one pending connection: `[client, null]`, or `[null, "timeout"]` when none waits.
+   *
+   * @lua `server:accept()` (LuaSocket)
+   */
   accept(): [TcpSocket, null] | [null, string] {
     if (this.#closed) return [null, "closed"];
     if (this.#kind !== "server") return [null, "not listening"];
@@ -216,6 +231,9 @@ export class TcpSocket extends Selectable {
   /**
    * Non-blocking connect: the first call starts it and says "timeout"; once the socket is
    * writable, calling again gives `[1, null]` or the error ("connection refused", ...).
+   *
+   * @returns `[1, null]`, or `[null, err]` (`"timeout"` while in progress, `"connection refused"`, `"host not found"`, ...)
+   * @lua `master:connect(address, port)` (LuaSocket)
    */
   connect(host: string, port: number | string): OkResult {
     check.string("connect", "host", host);
@@ -253,6 +271,9 @@ export class TcpSocket extends Selectable {
    * Receives by pattern: `"*l"` (default) a line without "\n" and "\r"; `"*a"` everything until
    * closed; a number, that many bytes (the prefix's length included, as LuaSocket).
    * Gives `[data, null, null]` or `[null, err, partial]`, err "timeout" or "closed".
+   *
+   * @throws TypeError for a bad pattern or prefix
+   * @lua `client:receive([pattern [, prefix]])` (LuaSocket)
    */
   receive(pattern?: "*l" | "l" | "*a" | "a" | number, prefix?: Data | null): ReceiveResult<Data> {
     const pat = parsePattern("receive", pattern);
@@ -277,6 +298,9 @@ export class TcpSocket extends Selectable {
    * Sends bytes `i..j` of `data` (1-based, inclusive, negative from the end; as LuaSocket).
    * Takes what fits in the send buffer: `[j, null, null]` when all of it did, else
    * `[null, "timeout", lastIndexTaken]`; `[null, "closed", i - 1]` on a closed connection.
+   *
+   * @throws TypeError for data that is neither a string nor bytes
+   * @lua `client:send(data [, i [, j]])` (LuaSocket)
    */
   send(data: Data, i?: number | null, j?: number | null): SendResult {
     if (typeof data !== "string" && !(data instanceof Uint8Array)) {
@@ -316,7 +340,11 @@ export class TcpSocket extends Selectable {
     return [null, "timeout", start - 1 + n];
   }
 
-  /** Closes the socket; unsent data is still flushed to the peer. Always `1`. */
+  /**
+   * Closes the socket; unsent data is still flushed to the peer. Always `1`.
+   *
+   * @lua `client:close()` (LuaSocket)
+   */
   close(): 1 {
     if (this.#closed) return 1;
     this.#closed = true;
@@ -344,7 +372,11 @@ export class TcpSocket extends Selectable {
     return 1;
   }
 
-  /** Half-closes: "send" (FIN after flushing), "receive", or "both" (default). Gives `1`. */
+  /**
+   * Half-closes: "send" (FIN after flushing), "receive", or "both" (default). Gives `1`.
+   *
+   * @lua `client:shutdown([mode])` (LuaSocket)
+   */
   shutdown(mode: "both" | "send" | "receive" = "both"): 1 {
     if (mode !== "both" && mode !== "send" && mode !== "receive") {
       check.fail("shutdown", "mode", '"both", "send" or "receive"', mode);
@@ -360,17 +392,29 @@ export class TcpSocket extends Selectable {
     return 1;
   }
 
-  /** True when received bytes wait unread. */
+  /**
+   * True when received bytes wait unread.
+   *
+   * @lua `client:dirty()` (LuaSocket)
+   */
   dirty(): boolean {
     return this.#q.length > 0;
   }
 
-  /** `[bytesReceived, bytesSent, ageSeconds]`. */
+  /**
+   * `[bytesReceived, bytesSent, ageSeconds]`.
+   *
+   * @lua `client:getstats()` (LuaSocket)
+   */
   getstats(): [number, number, number] {
     return [this.#rx, this.#tx, this._network.clock.now() - this.#born];
   }
 
-  /** Resets the statistics; gives `1`. */
+  /**
+   * Resets the statistics; gives `1`.
+   *
+   * @lua `client:setstats(received, sent, age)` (LuaSocket)
+   */
   setstats(received?: number, sent?: number, age?: number): 1 {
     const rx = check.optNumber("setstats", "received", received);
     const tx = check.optNumber("setstats", "sent", sent);
@@ -381,7 +425,11 @@ export class TcpSocket extends Selectable {
     return 1;
   }
 
-  /** `[ip, port, family]` of the local end, or `[null, err]`. */
+  /**
+   * `[ip, port, family]` of the local end, or `[null, err]`.
+   *
+   * @lua `client:getsockname()` (LuaSocket)
+   */
   getsockname(): [string, number, string] | [null, string] {
     if (this.#closed) return [null, "closed"];
     if (this.#kind === "server" && this.#listener) {
@@ -396,7 +444,11 @@ export class TcpSocket extends Selectable {
     return [this.#family === 6 ? "::" : "0.0.0.0", 0, familyOf(this.#family === 6 ? "IPv6" : "IPv4")];
   }
 
-  /** `[ip, port, family]` of the peer, or `[null, err]`. */
+  /**
+   * `[ip, port, family]` of the peer, or `[null, err]`.
+   *
+   * @lua `client:getpeername()` (LuaSocket)
+   */
   getpeername(): [string, number, string] | [null, string] {
     if (this.#closed) return [null, "closed"];
     const s = this.#stream;
@@ -407,6 +459,10 @@ export class TcpSocket extends Selectable {
   /**
    * Options: "tcp-nodelay", "keepalive", "reuseaddr", "linger" (`{ on, timeout }`), and the
    * bounds of this port's buffers, "send-buffer-size" and "recv-buffer-size" (bytes).
+   *
+   * @returns `[1, null]`, or `[null, err]`
+   * @throws TypeError for an unknown option or a bad value
+   * @lua `client:setoption(option [, value])` (LuaSocket)
    */
   setoption(name: string, value?: unknown): OkResult {
     check.string("setoption", "name", name);
@@ -447,7 +503,11 @@ export class TcpSocket extends Selectable {
     return (this.#opts ??= { "tcp-nodelay": false, keepalive: false, reuseaddr: true, linger: { on: false, timeout: 0 } });
   }
 
-  /** `[value, null]` for an option `setoption` takes. */
+  /**
+   * `[value, null]` for an option `setoption` takes.
+   *
+   * @lua `client:getoption(option)` (LuaSocket)
+   */
   getoption(name: string): [unknown, null] | [null, string] {
     check.string("getoption", "name", name);
     if (name === "send-buffer-size") return [this.#sendLimit, null];
@@ -457,17 +517,32 @@ export class TcpSocket extends Selectable {
     throw new TypeError(`getoption: bad argument 'name' (unsupported option '${name}')`);
   }
 
-  /** How received data is given: "latin1" (default, one char per byte), "utf8" or "buffer". */
+  /**
+   * How received data is given: "latin1" (default, one char per byte), "utf8" or "buffer".
+   *
+   * @returns `1`
+   * @throws TypeError for any other encoding
+   * @lua (none: Lua strings are bytes; a copas addition)
+   */
   setencoding(enc: Encoding): 1 {
     this.#enc = checkEncoding(enc);
     return 1;
   }
 
+  /**
+   * The encoding set by `setencoding` (default `"latin1"`).
+   *
+   * @lua (none: a copas addition)
+   */
   getencoding(): Encoding {
     return this.#enc;
   }
 
-  /** `tcp{master}`, `tcp{client}`, `tcp{server}` (or `tcp{closed}` once closed). */
+  /**
+   * `tcp{master}`, `tcp{client}`, `tcp{server}` (or `tcp{closed}` once closed).
+   *
+   * @lua `tostring(tcp)` (LuaSocket)
+   */
   override toString(): string {
     return this.#closed ? "tcp{closed}" : `tcp{${this.#kind}}`;
   }
