@@ -69,10 +69,18 @@ export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn }
 
 export type { CallableCopas } from "./callable.js";
 
-/** The default dispatcher, on the real clock and network. */
+/**
+ * The default dispatcher, on the real clock and network; callable: `copas()` is `copas.loop()`.
+ *
+ * @lua `local copas = require "copas"`
+ */
 const copas: CallableCopas = makeCallable(new Copas());
 
-/** The LuaSocket layer over Node's `net` (LuaSocket's `socket` module). */
+/**
+ * The LuaSocket layer over Node's `net` and `dgram` (LuaSocket's `socket` module).
+ *
+ * @lua `local socket = require "socket"`
+ */
 export const socket = realSocket;
 
 export default copas;

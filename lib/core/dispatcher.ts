@@ -797,7 +797,7 @@ export class Dispatcher {
    * `pause(0)` returns the seconds between the start of the step it paused in and the one it resumed in.
    *
    * @returns the seconds slept
-   * @throws TypeError when `seconds` is not a number; Outside a copas thread it throws an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
+   * @throws TypeError when `seconds` is not a number; outside a copas thread, an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
    * @lua `copas.pause([sleeptime])`
    */
   pause(seconds?: number | null): Op<number> {
@@ -847,7 +847,7 @@ export class Dispatcher {
    *
    * @returns `true`
    * @throws RangeError `"timout value must be greater than or equal to 0, got: <delay>"` (Copas's
-   * text, spelling included); TypeError for a delay that is not a number; Outside a copas thread it throws an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
+   * text, spelling included); TypeError for a delay that is not a number; outside a copas thread, an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
    * @lua `copas.timeout(delay [, callback])`
    */
   timeout(delay: number, callback?: (thread: Thread) => unknown): true {
@@ -1033,7 +1033,7 @@ export class Dispatcher {
    * @returns `[data, null, null]`, or `[null, err, partial]` with `err` `"timeout"` (the copas
    * timeout ran out) or `"closed"`; `"*a"` gives `[data, null, null]` when the peer closes after
    * sending anything during the op, and `[null, "closed", prefix]` when nothing came
-   * @throws TypeError for a bad pattern or socket; Outside a copas thread it throws an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
+   * @throws TypeError for a bad pattern or socket; outside a copas thread, an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
    * @lua `copas.receive(skt [, pattern [, prefix]])` → `data` or `nil, err, partial`
    */
   receive(skt: AnySocket, pattern?: Pattern | null, prefix?: Data | null): Op<ReceiveResult<string>> {
@@ -1080,7 +1080,7 @@ export class Dispatcher {
    * `Uint8Array`s as they are.
    *
    * @returns `[lastIndex, null, null]`, or `[null, err, lastIndexSent]` with `err` `"timeout"` or `"closed"`
-   * @throws TypeError for data that is neither a string nor bytes; Outside a copas thread it throws an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
+   * @throws TypeError for data that is neither a string nor bytes; outside a copas thread, an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
    * @lua `copas.send(skt, data [, i [, j]])` → `last` or `nil, err, last`
    */
   send(skt: AnySocket, data: Data, i?: number | null, j?: number | null): Op<SendResult> {

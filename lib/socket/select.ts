@@ -49,13 +49,21 @@ export abstract class Selectable {
 
   #timeout = -1;
 
-  /** Recorded for LuaSocket compatibility; these objects never block. Gives `1`. */
+  /**
+   * Recorded for LuaSocket compatibility; these objects never block. Gives `1`.
+   *
+   * @lua `skt:settimeout(value [, mode])` (LuaSocket)
+   */
   settimeout(value?: number | null, _mode?: string): 1 {
     this.#timeout = check.optNumber("settimeout", "value", value) ?? -1;
     return 1;
   }
 
-  /** The value last given to `settimeout` (-1: none). */
+  /**
+   * The value last given to `settimeout` (-1: none).
+   *
+   * @lua `skt:gettimeout()` (LuaSocket)
+   */
   gettimeout(): number {
     return this.#timeout;
   }
