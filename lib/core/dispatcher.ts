@@ -40,8 +40,8 @@ import {
 import * as check from "../common/check.js";
 import { isIterator, isThenable } from "../common/yieldable.js";
 import * as ops from "./ops.js";
-import { dohandshake, tlsHooks } from "../node/tls.js";
-import type { TlsSocket } from "../node/tls-socket.js";
+import { dohandshake, HANDSHAKE_TIMEOUT, tlsHooks } from "./handshake.js";
+import type { TlsSocket } from "../socket/tls-socket.js";
 import { CopasSocket, unwrap, type TlsHooks } from "./wrap.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult, ThreadFn } from "../common/types.js";
 import { makeLockModule, type LockModule } from "../sync/lock.js";
@@ -72,6 +72,11 @@ export interface CopasOptions {
   network?: { socket: SocketModule };
   /** Record a trace of scheduler events, read with `gettrace()`. Default: false. */
   trace?: boolean;
+  /**
+   * Time limit of a TLS handshake (seconds; Infinity: none) where the socket has no copas
+   * connect timeout. Default: 60 (`HANDSHAKE_TIMEOUT`). See `handshakeTimeout`.
+   */
+  handshakeTimeout?: number;
 }
 
 /** What `status()` reports. */
@@ -97,6 +102,11 @@ export const FAIRNESS_INTERVAL = 10;
 
 /** Steps run back to back (events always ready) before the event loop is let poll once. */
 const SPIN_LIMIT = 64;
+
+function checkHandshakeTimeout(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== "number" || !(v > 0)) check.fail(fn, arg, "a number of seconds > 0, or Infinity for none", v);
+  return v;
+}
 
 function* awaitOp<T>(p: PromiseLike<T> | T): Op<Awaited<T>> {
   // As JavaScript's `await`: a value that is not a thenable is the result as it is.
@@ -131,6 +141,7 @@ export class Copas {
   #inStep = false;
   #running = false;
   #autoclose = true;
+  #handshakeTimeout = HANDSHAKE_TIMEOUT;
 
   #runnable: Thread[] = [];
   #runnableSpare: Thread[] = [];
@@ -226,6 +237,7 @@ export class Copas {
       this.socket = this.#clock === realClock ? realSocket : makeSocketModule(this.#network);
     }
     this.#trace = options.trace ? [] : null;
+    if (options.handshakeTimeout !== undefined) this.#handshakeTimeout = checkHandshakeTimeout("Copas", "options.handshakeTimeout", options.handshakeTimeout);
     this.#batchWakes = this.#clock === realClock;
     this.#why = options.trace ? new WeakMap() : null;
     // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
@@ -251,6 +263,22 @@ export class Copas {
 
   set autoclose(v: boolean) {
     this.#autoclose = !!v;
+  }
+
+  /**
+   * Time limit of a TLS handshake in seconds (`dohandshake`, a wrapped socket's, and
+   * `copas.handler`'s with sslparams), where the socket has no copas connect timeout (which
+   * bounds it instead, as in Copas). Past it the handshake gives `[null, "timeout"]` and the
+   * connection is dropped (a handler's client: the handler does not run). Default 60
+   * (`HANDSHAKE_TIMEOUT`); Infinity for none, as Copas, where a client that sends nothing holds
+   * its thread and descriptor forever.
+   */
+  get handshakeTimeout(): number {
+    return this.#handshakeTimeout;
+  }
+
+  set handshakeTimeout(seconds: number) {
+    this.#handshakeTimeout = checkHandshakeTimeout("handshakeTimeout", "seconds", seconds);
   }
 
   // Coordination submodules, bound to this dispatcher, made on first use.
@@ -923,9 +951,10 @@ export class Copas {
   }
 
   /**
-   * Op: TLS handshake on a connected TCP socket (LuaSec's parameters, see lib/tls-params.ts):
-   * `[tlsSocket, null]`, or `[null, "timeout"]` after the socket's connect timeout; any other
-   * failure throws `"TLS/SSL handshake failed: <reason>"`. Use the returned socket from then on.
+   * Op: TLS handshake on a connected TCP socket (LuaSec's parameters, see lib/node/tls-params.ts):
+   * `[tlsSocket, null]`, or `[null, "timeout"]` after the socket's connect timeout (none set:
+   * `handshakeTimeout`); any other failure throws a `TlsHandshakeError`,
+   * `"TLS/SSL handshake failed: <reason>"`. Use the returned socket from then on.
    */
   dohandshake(skt: AnySocket, sslparams: unknown): Op<[TlsSocket, null] | [null, string]> {
     return dohandshake(this, this.#raw("dohandshake", "skt", skt), sslparams);

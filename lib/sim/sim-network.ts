@@ -9,7 +9,7 @@
 // SimDatagram (bound on their own ports, apart from TCP's, and timed by the same `_delay`).
 
 import type { Clock } from "../common/clock.js";
-import type { ConnectOptions, ListenOptions, ListenerLike, Network, StreamLike } from "../socket/network.js";
+import type { ConnectOptions, ListenOptions, ListenerLike, Network, SecureHandshake, SecureOptions, StreamLike } from "../socket/network.js";
 import { makeSocketModule, type SocketModule } from "../socket/socket-module.js";
 import { CopasSocket } from "../core/wrap.js";
 import * as check from "../common/check.js";
@@ -89,6 +89,18 @@ function boundAt<T>(list: readonly T[] | undefined, host: string, hostOf: (x: T)
 const listenerHost = (l: SimListener): string => l.host;
 const datagramHost = (d: SimDatagram): string => d._local!.address;
 
+type TlsEngine = typeof import("../node/tls-engine.js");
+
+/** The TLS engine (node:tls over a Duplex), loaded on the first handshake of any SimNetwork. */
+let tlsEngine: TlsEngine | null = null;
+let tlsLoading: Promise<TlsEngine> | null = null;
+
+function loadTlsEngine(): Promise<TlsEngine> {
+  // Lazily, so that "copas/sim" loads none of node:tls, node:net (and OpenSSL's set-up) unless a
+  // simulation secures a connection.
+  return (tlsLoading ??= import("../node/tls-engine.js").then((m) => (tlsEngine = m)));
+}
+
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }
@@ -138,6 +150,8 @@ export class SimNetwork<C extends Clock = ManualClock> {
   /** Next ephemeral datagram port per host. */
   #nextUdp = new Map<string, number>();
   #fabric: SimFabric & DatagramFabric;
+  /** The clock's hold, for the TLS engine (a ManualClock only). */
+  #busy: { hold(): void; release(): void } | null = null;
 
   constructor(options: SimNetworkOptions<C> = {}) {
     if (typeof options !== "object" || options === null) check.fail("SimNetwork", "options", "an object", options);
@@ -173,6 +187,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
       connect: (o) => this.#connect(o),
       listen: (o) => this.#listen(o),
       datagram: (o) => new SimDatagram(this.#fabric, o.type),
+      secure: (params, o) => this.#secure(params, o),
     };
     this.socket = makeSocketModule(this.#net);
   }
@@ -324,6 +339,23 @@ export class SimNetwork<C extends Clock = ManualClock> {
   #ephemeral(host: string, next = this.#nextPort): number {
     const p = next.get(host) ?? EPHEMERAL;
     next.set(host, p >= 65535 ? EPHEMERAL : p + 1);
+    return p;
+  }
+
+  // ---- TLS -----------------------------------------------------------------------------
+
+  /**
+   * node:tls over the simulated connection. On a ManualClock the engine holds the clock while
+   * it works on Node's event loop (see lib/node/duplex.ts), and so does loading it the first
+   * time: virtual time does not move while real work that decides what happens next is pending.
+   */
+  #secure(params: unknown, o: SecureOptions): SecureHandshake | Promise<SecureHandshake> {
+    const clock: Clock = this.clock;
+    const busy = clock instanceof ManualClock ? (this.#busy ??= { hold: () => clock._hold(), release: () => clock._release() }) : null;
+    if (tlsEngine !== null) return tlsEngine.secureWithNodeTls(params, o, busy);
+    busy?.hold();
+    const p = loadTlsEngine().then((m) => m.secureWithNodeTls(params, o, busy));
+    if (busy !== null) p.then(busy.release, busy.release);
     return p;
   }
 
