@@ -92,14 +92,7 @@ const datagramHost = (d: SimDatagram): string => d._local!.address;
 type TlsEngine = typeof import("../node/tls-engine.js");
 
 /** The TLS engine (node:tls over a Duplex), loaded on the first handshake of any SimNetwork. */
-let tlsEngine: TlsEngine | null = null;
-let tlsLoading: Promise<TlsEngine> | null = null;
-
-function loadTlsEngine(): Promise<TlsEngine> {
-  // Lazily, so that "copas/sim" loads none of node:tls, node:net (and OpenSSL's set-up) unless a
-  // simulation secures a connection.
-  return (tlsLoading ??= import("../node/tls-engine.js").then((m) => (tlsEngine = m)));
-}
+let tlsEngine: Promise<TlsEngine> | null = null;
 
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
@@ -345,16 +338,18 @@ export class SimNetwork<C extends Clock = ManualClock> {
   // ---- TLS -----------------------------------------------------------------------------
 
   /**
-   * node:tls over the simulated connection. On a ManualClock the engine holds the clock while
-   * it works on Node's event loop (see lib/node/duplex.ts), and so does loading it the first
-   * time: virtual time does not move while real work that decides what happens next is pending.
+   * node:tls over the simulated connection, loaded on first use (a dynamic import, cached) so
+   * that "copas/sim" loads neither node:tls nor node:net unless a simulation uses TLS. Always
+   * a Promise, even once loaded: a handshake then takes the same steps whether or not an
+   * earlier simulation in the process loaded the engine. On a ManualClock the clock is held
+   * until it settles, and while the engine works (lib/node/duplex.ts): virtual time does not
+   * move while real work that decides what happens next is pending.
    */
-  #secure(params: unknown, o: SecureOptions): SecureHandshake | Promise<SecureHandshake> {
+  #secure(params: unknown, o: SecureOptions): Promise<SecureHandshake> {
     const clock: Clock = this.clock;
     const busy = clock instanceof ManualClock ? (this.#busy ??= { hold: () => clock._hold(), release: () => clock._release() }) : null;
-    if (tlsEngine !== null) return tlsEngine.secureWithNodeTls(params, o, busy);
     busy?.hold();
-    const p = loadTlsEngine().then((m) => m.secureWithNodeTls(params, o, busy));
+    const p = (tlsEngine ??= import("../node/tls-engine.js")).then((m) => m.secureWithNodeTls(params, o, busy));
     if (busy !== null) p.then(busy.release, busy.release);
     return p;
   }
