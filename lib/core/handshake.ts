@@ -11,9 +11,6 @@
 // handshake has a time limit by default, so a client that sends half a ClientHello (or nothing)
 // cannot hold a thread and a descriptor forever.
 
-import type { Copas } from "./dispatcher.js";
-import { SUSPEND } from "./trampoline.js";
-import { normalizeSsl, type CopasSocket, type TlsHooks } from "./wrap.js";
 import * as check from "../common/check.js";
 import { TlsHandshakeError } from "../common/errors.js";
 import type { Op } from "../common/types.js";
@@ -23,6 +20,10 @@ import { Selectable, WRITE } from "../socket/select.js";
 import { TcpSocket } from "../socket/tcp.js";
 import { TlsHandshake } from "../socket/tls-handshake.js";
 import { TlsSocket } from "../socket/tls-socket.js";
+import { TimeoutKind, type Kernel, type TlsProvider } from "./kernel.js";
+import { stateOf } from "./socket-state.js";
+import { SUSPEND } from "./trampoline.js";
+import { normalizeSsl } from "./wrap.js";
 
 /**
  * Default time limit of a TLS handshake, in seconds, where the socket has no copas connect
@@ -46,8 +47,8 @@ const NO_PARAMS = "cannot wrap socket into a secure socket (using 'ssl.wrap()') 
  * ("TLS/SSL handshake failed: <reason>"). A TLS socket is returned as it is. `server` says
  * which side runs it when the parameters have no `mode` (default: the side that accepted).
  */
-export function* dohandshake(d: Copas, s: Selectable, params: unknown, server?: boolean): Op<[TlsSocket, null] | [null, string]> {
-  const t = d._self("dohandshake");
+export function* dohandshake(k: Kernel, s: Selectable, params: unknown, server?: boolean): Op<[TlsSocket, null] | [null, string]> {
+  const t = k.self("dohandshake");
   if (s instanceof TlsSocket) return [s, null];
   if (!(s instanceof TcpSocket)) check.fail("dohandshake", "skt", "a connected TCP socket", s);
   let wrap = params;
@@ -67,58 +68,40 @@ export function* dohandshake(d: Copas, s: Selectable, params: unknown, server?: 
   const h = isThenable(prepared) ? ((yield prepared) as SecureHandshake) : prepared;
   pendingSni.delete(s);
   const hs = new TlsHandshake(s, h);
-  const cto = s._cto;
-  const limit = cto !== null && cto[0] > 0 && cto[0] !== Infinity ? cto[0] : d.handshakeTimeout;
-  hs._cto = [limit, Infinity, Infinity];
-  hs._cname = s._cname;
-  d._opBegin(t, 0);
+  // The handshake waits with the socket's name and timeouts: its connect timeout bounds it, or
+  // else the dispatcher's handshake limit.
+  k.adopt(s, hs, false);
+  const st = stateOf(hs);
+  const cto = st.to === null ? Infinity : st.to[TimeoutKind.Connect];
+  if (!(cto > 0 && cto !== Infinity)) st.to = [k.dispatcher.handshakeTimeout, Infinity, Infinity];
+  k.opBegin(t, TimeoutKind.Connect);
   try {
     while (!hs.done) {
-      if (t._timedOut) {
-        d._opEnd(t);
+      if (k.timedOut(t)) {
+        k.opEnd(t);
         hs.close();
-        return [null, t._socketTimeoutErrors ? "wantread" : "timeout"];
+        return [null, k.timeoutError(t, "wantread")];
       }
-      d._block(t, hs, WRITE);
+      k.block(t, hs, WRITE);
       yield SUSPEND;
     }
   } finally {
     if (!hs.done) hs.close(); // the thread was removed mid-handshake
   }
-  d._opEnd(t);
+  k.opEnd(t);
   const n = hs.result;
   if (n === null) throw new TlsHandshakeError(hs.error ?? "closed", hs.code);
   // As Copas's ssl_wrap: the new socket keeps the settings, timeouts, name and autoclose.
   s._copySettings(n);
-  n._cto = cto === null ? null : [cto[0], cto[1], cto[2]];
-  n._cname = s._cname;
-  if (t._autoclose === (s as unknown)) t._autoclose = n;
+  k.adopt(s, n, true);
   return [n, null];
 }
 
-/** `skt:sni(names, strict)`: records SNI for the socket's handshake (names from sslparams when omitted). */
-function sni(w: CopasSocket, names: unknown, strict: boolean | undefined): true {
-  if (names === undefined || names === null) {
-    const p = w.ssl_params.sni;
-    if (p) {
-      names = p.names;
-      strict = p.strict;
-    }
-  }
-  if (typeof names !== "string" && (typeof names !== "object" || names === null)) {
-    check.fail("sni", "names", "a server name (client) or a table of names to contexts or parameters (server)", names);
-  }
-  pendingSni.set(w.socket, { names, strict: !!strict });
+/** `skt:sni(names, strict)`: records SNI for the socket's next handshake. */
+function sni(s: Selectable, names: unknown, strict: boolean): true {
+  pendingSni.set(s, { names, strict });
   return true;
 }
 
-/** A wrapped socket's handshake: its socket becomes the TLS one; `[w, null]` or `[null, err]`. */
-function* handshake(w: CopasSocket, params: unknown, server?: boolean): Op<[CopasSocket, null] | [null, string]> {
-  const r = yield* dohandshake(w.copas, w.socket, params, server);
-  if (r[0] === null) return r;
-  w.socket = r[0];
-  return [w, null];
-}
-
-/** What wrapped sockets call (installed as `copas._tls`). */
-export const tlsHooks: TlsHooks = { sni, handshake };
+/** TLS through the socket's network (`Network.secure`): every dispatcher's, unless told otherwise. */
+export const networkTls: TlsProvider = { dohandshake, sni };

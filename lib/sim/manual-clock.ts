@@ -210,30 +210,33 @@ export class ManualClock implements Clock {
 
   #drive = (): void => {
     this.#kicked = false;
-    for (;;) {
-      const w = this.#wait;
-      if (w === null || w.cancelled) return;
-      this.#fireDue();
-      if (w.cancelled) return;
-      if (!this.#auto) return this.#endWait(w);
-      if (this.#holds > 0) return; // the last _release kicks the wait again
-      if (w.pending && !w.settled) {
-        w.settled = true;
-        this.#kicked = true;
-        setImmediate(this.#drive);
-        return;
-      }
-      const h = this.#timers;
-      const at = h.peekTime();
-      if (h.size > 0 && at <= w.deadline) {
-        this.#now = at;
-        w.settled = false;
-        continue;
-      }
-      if (w.deadline === Infinity) return; // parked: a wake-up, advance() or a new timer resumes
-      if (this.#now < w.deadline) this.#now = w.deadline;
-      return this.#endWait(w);
+    const w = this.#wait;
+    if (w === null || w.cancelled) return;
+    // At most one instant per wait, as idle()'s synchronous path: what an instant's timers
+    // wake is served before time moves on, however the dispatcher takes its wake-up (at once,
+    // or through a microtask of its own).
+    if (this.#fireDue() || !this.#auto) {
+      if (!w.cancelled) this.#endWait(w);
+      return;
     }
+    if (this.#holds > 0) return; // the last _release kicks the wait again
+    if (w.pending && !w.settled) {
+      w.settled = true;
+      this.#kicked = true;
+      setImmediate(this.#drive);
+      return;
+    }
+    const h = this.#timers;
+    const at = h.peekTime();
+    if (h.size > 0 && at <= w.deadline) {
+      this.#now = at;
+      this.#fireDue();
+      if (!w.cancelled) this.#endWait(w);
+      return;
+    }
+    if (w.deadline === Infinity) return; // parked: a wake-up, advance() or a new timer resumes
+    if (this.#now < w.deadline) this.#now = w.deadline;
+    this.#endWait(w);
   };
 
   #endWait(w: IdleWait): void {
@@ -241,11 +244,13 @@ export class ManualClock implements Clock {
     w.fn();
   }
 
-  /** Fires every timer due at or before now. */
-  #fireDue(): void {
+  /** Fires every timer due at or before now; true when one did. */
+  #fireDue(): boolean {
     const h = this.#timers;
+    if (h.size === 0 || h.peekTime() > this.#now) return false;
     // Times are read from the heap's own arrays: the entry is touched only to fire it.
     while (h.size > 0 && h.peekTime() <= this.#now) h.pop()!.fn();
+    return true;
   }
 
   #runUntil(target: number): void {
