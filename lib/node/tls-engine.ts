@@ -133,7 +133,7 @@ class NodeTlsHandshake implements SecureHandshake {
         const h = (sock as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } })._handle;
         const err: (Error & { code?: string }) | null = h?.verifyError ? h.verifyError() : new Error("cannot verify the peer certificate");
         if (err) {
-          sock.authorizationError = err as Error;
+          sock.authorizationError = err;
           return this.#fail(`certificate verify failed: ${err.message}`, err.code);
         }
         sock.authorized = true;
@@ -184,7 +184,7 @@ class NodeTlsHandshake implements SecureHandshake {
 function track(sock: tls.TLSSocket, activity: Activity): void {
   const s = sock as unknown as Record<string, (...a: unknown[]) => unknown>;
   for (const m of TRACKED) {
-    const f = s[m]!;
+    const f = s[m];
     s[m] = function (this: unknown, ...a: unknown[]) {
       activity.touch();
       return f.apply(this, a);

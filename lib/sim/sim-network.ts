@@ -350,7 +350,10 @@ export class SimNetwork<C extends Clock = ManualClock> {
     const busy = clock instanceof ManualClock ? (this.#busy ??= { hold: () => clock._hold(), release: () => clock._release() }) : null;
     busy?.hold();
     const p = (tlsEngine ??= import("../node/tls-engine.js")).then((m) => m.secureWithNodeTls(params, o, busy));
-    if (busy !== null) p.then(busy.release, busy.release);
+    if (busy !== null) {
+      const release = () => busy.release();
+      void p.then(release, release);
+    }
     return p;
   }
 

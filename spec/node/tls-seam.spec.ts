@@ -81,7 +81,7 @@ describe("node: TLS through the Network seam", () => {
       const errs: unknown[] = [];
       copas.seterrorhandler((e) => void errs.push(e), true);
       let ran = false;
-      const [server, port] = await serve(copas, serverA, function* () {
+      const [server, port] = await serve(copas, serverA, () => {
         ran = true;
       });
       const raw = net.connect(port, "127.0.0.1");

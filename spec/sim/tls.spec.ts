@@ -35,7 +35,7 @@ async function echoRun(o: SimOptions): Promise<{ got: unknown[]; trace: string[]
   copas.addserver(
     server!,
     copas.handler(function* (skt) {
-      served.push(String(skt.socket), skt.getsniname()[0], skt.getalpn()[0]);
+      served.push(skt.toString(), skt.getsniname()[0], skt.getalpn()[0]);
       yield* echo(skt);
     }, { ...serverA, alpn: ["echo/1"] }),
   );
@@ -65,7 +65,7 @@ describe("sim: TLS over the simulated network", () => {
   it("serves a TLS echo handler: handshake (ALPN, SNI, certificate), echo, close, on autoAdvance", async () => {
     const { got, trace } = await echoRun({ latency: [0.001, 0.02], seed: 3 });
     expect(got).to.deep.equal([
-      ["tls{client}", "localhost", "echo/1", "tls{client}", "localhost", "echo/1"],
+      ["tls{client} (copas wrapped)", "localhost", "echo/1", "tls{client} (copas wrapped)", "localhost", "echo/1"],
       // Latencies are drawn per delivery from the seed: client 1 happens to finish first.
       [1, true, null, "tls{client}", "echo/1", "localhost", true, ["127.0.0.1", 443, "inet"]],
       [0, true, null, "tls{client}", "echo/1", "localhost", true, ["127.0.0.1", 443, "inet"]],
@@ -156,7 +156,7 @@ describe("sim: TLS over the simulated network", () => {
       let ran = false;
       copas.addserver(
         server!,
-        copas.handler(function* () {
+        copas.handler(() => {
           ran = true;
         }, serverA),
       );
