@@ -138,9 +138,23 @@ async function servers(d: Copas, tcp: TcpSocket, udp: UdpSocket, w: CopasSocket,
   assertType<Equal<typeof w, ReturnType<Copas["wrap"]>>>();
 }
 
+// The README's porting pitfalls, as the compiler sees them.
+function* pitfalls(d: Copas, skt: TcpSocket): Op<void> {
+  const [data, err] = yield* d.receive(skt);
+  if (err) return;
+  // @ts-expect-error: `if (err)` does not narrow (an empty string is falsy): data may be null
+  data.length;
+  if (err !== null) return;
+  assertType<Equal<typeof data, string>>(); // `err !== null` does
+  // Without yield*, the op is stepped by hand: no data, and the type says so.
+  const [line] = d.receive(skt);
+  assertType<Equal<typeof line, unknown>>();
+}
+
 describe("types", () => {
   it("are checked by tsc (this file compiles)", () => {
     expect(typed).to.be.a("function");
     expect(servers).to.be.a("function");
+    expect(pitfalls).to.be.a("function");
   });
 });

@@ -1149,7 +1149,8 @@ export class Dispatcher {
    * Use the returned socket from then on.
    *
    * @returns `[tlsSocket, null]`, or `[null, "timeout"]` after the socket's connect timeout
-   * @throws Error `"TLS/SSL handshake failed: <reason>"` on any other failure, as Copas
+   * (else `handshakeTimeout`)
+   * @throws {@link TlsHandshakeError} `"TLS/SSL handshake failed: <reason>"` on any other failure, as Copas
    * @lua `copas.dohandshake(skt, sslparams)` → `ssl_skt` or `nil, err`
    */
   dohandshake(skt: AnySocket, sslparams: unknown): Op<[TlsSocket, null] | [null, string]> {

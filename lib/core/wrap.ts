@@ -362,7 +362,7 @@ export class CopasSocket {
    * Op: the TLS handshake (`sslparams`, else those given to `wrap`); this socket then speaks TLS.
    *
    * @returns `[this, null]`, or `[null, "timeout"]`
-   * @throws Error `"TLS/SSL handshake failed: <reason>"` on any other failure
+   * @throws {@link TlsHandshakeError} `"TLS/SSL handshake failed: <reason>"` on any other failure
    * @lua `skt:dohandshake([sslparams])` on a socket from `copas.wrap(skt)`
    */
   dohandshake(sslparams?: unknown): Op<[CopasSocket, null] | [null, string]> {
