@@ -81,8 +81,8 @@ async function depth(levels: number): Promise<number> {
 // ---- 3. binary data ------------------------------------------------------------------------
 const TOTAL = 16 * 2 ** 20;
 
-/** MiB/s receiving TOTAL bytes in blocks of `block` bytes (`receive(block)`). */
-async function binary(encoding: "latin1" | "buffer", block: number): Promise<number> {
+/** MiB/s receiving TOTAL bytes with `receive(block)` (or `receivepartial(block)`). */
+async function binary(encoding: "latin1" | "buffer", block: number, partial = false): Promise<number> {
   const BLOCK = block;
   const BLOCKS = TOTAL / block;
   const d = new Copas();
@@ -102,9 +102,13 @@ async function binary(encoding: "latin1" | "buffer", block: number): Promise<num
     const skt = d.wrap(raw);
     yield* skt.connect("127.0.0.1", port);
     for (;;) {
-      const [data] = yield* skt.receive(BLOCK);
-      if (data === null) break;
-      bytes += data.length;
+      const [data, err, part] = partial ? yield* skt.receivepartial(BLOCK) : yield* skt.receive(BLOCK);
+      if (data !== null) {
+        bytes += data.length;
+        continue;
+      }
+      bytes += part?.length ?? 0; // receivepartial: what came so far ("timeout"); or before "closed"
+      if (err !== "timeout") break;
     }
     skt.close();
   });
@@ -168,6 +172,9 @@ for (const block of [1024, 65_536]) {
   for (const enc of ["latin1", "buffer"] as const) {
     console.log(`receive(${block}), encoding ${enc.padEnd(6)}: ${fmt(await best(() => binary(enc, block)))} MiB/s`);
   }
+}
+for (const enc of ["latin1", "buffer"] as const) {
+  console.log(`receivepartial(65536), encoding ${enc.padEnd(6)}: ${fmt(await best(() => binary(enc, 65_536, true)))} MiB/s`);
 }
 for (const enc of ["latin1", "buffer"] as const) {
   console.log(`frames (4-byte length + 1 KiB), ${enc.padEnd(6)}: ${fmt(await best(() => frames(enc)))} frames/s`);
