@@ -5,6 +5,7 @@
 
 import type { Copas } from "./dispatcher.js";
 import { READ, WRITE, type Selectable } from "../socket/select.js";
+import { isAllPattern } from "../socket/patterns.js";
 import { SUSPEND } from "./trampoline.js";
 import { isYieldable } from "../common/yieldable.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult } from "../common/types.js";
@@ -66,7 +67,7 @@ export function* receive(
   const t = d._self(partial ? "receivepartial" : "receive");
   const sock = s as unknown as StreamOps;
   const pat = pattern ?? "*l";
-  const all = pat === "*a" || pat === "a";
+  const all = isAllPattern(pat);
   const origLen = len(prefix);
   let part = prefix;
   d._opBegin(t, 2);

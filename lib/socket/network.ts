@@ -16,6 +16,8 @@ export interface StreamLike {
   resume(): unknown;
   end(): unknown;
   destroy(): unknown;
+  /** Closes with a reset (SO_LINGER 0), dropping unsent data; without it, `destroy` is used. */
+  resetAndDestroy?(): unknown;
   setNoDelay(noDelay?: boolean): unknown;
   setKeepAlive(enable?: boolean, initialDelay?: number): unknown;
   readonly remoteAddress?: string | undefined;
@@ -24,6 +26,8 @@ export interface StreamLike {
   readonly localAddress?: string | undefined;
   readonly localPort?: number | undefined;
   readonly destroyed: boolean;
+  /** Set at once when a write failed synchronously (EPIPE, ECONNRESET); Node emits the error later. */
+  readonly errored?: Error | null | undefined;
 }
 
 /** A listening socket. */
@@ -79,6 +83,17 @@ export interface Network {
   listen(o: ListenOptions): Promise<[ListenerLike, null] | [null, string]>;
   /** Makes an unbound datagram socket (optional: a network without UDP leaves it out). */
   datagram?(o: { type: "udp4" | "udp6"; reuseAddr: boolean; ipv6Only: boolean }): DatagramLike;
+}
+
+const BAD_HOST = /[\x00-\x20\x7f]/;
+
+/**
+ * True for a host no name or address can be: one with a control character or a space. Such a
+ * host fails at once with "host not found" (LuaSocket resolves synchronously), rather than
+ * after a trip through Node's resolver.
+ */
+export function badHost(host: string): boolean {
+  return BAD_HOST.test(host);
 }
 
 /** Maps a Node error to LuaSocket's string for it. */
