@@ -566,7 +566,7 @@ export class TcpSocket extends Selectable {
       }
       case "send-buffer-size":
         this.#sendLimit = size(value, MAX_BUFFER_SIZE);
-        this._fireWrite();
+        if (this._writable()) this._fireWrite(); // a larger bound may let a waiting sender go on
         return [1, null];
       case "recv-buffer-size":
         this.#recvLimit = size(value, MAX_BUFFER_SIZE);

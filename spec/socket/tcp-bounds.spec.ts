@@ -265,6 +265,21 @@ describe("socket/tcp: bounds (issue 10)", () => {
       expect(streamRef!.deref()).to.equal(undefined); // and with it the unsent Buffers
     });
 
+    it("accepted connections inherit the listener's linger (as from the kernel) and receive bounds", async () => {
+      const [server, port] = await listen(copas);
+      expect(server.setoption("linger", { on: true, timeout: 7 })).to.deep.equal([1, null]);
+      server.setoption("max-line-size", 100);
+      server.setoption("max-receive-size", 200);
+      const [client] = await copas.socket.connect("127.0.0.1", port);
+      await copas.socket.select([server], null);
+      const [accepted] = server.accept();
+      cleanup.push(server, client!, accepted!);
+      expect(accepted!.getoption("linger")).to.deep.equal([{ on: true, timeout: 7 }, null]);
+      expect(accepted!.getoption("max-line-size")).to.deep.equal([100, null]);
+      expect(accepted!.getoption("max-receive-size")).to.deep.equal([200, null]);
+      expect(client!.getoption("linger")).to.deep.equal([{ on: false, timeout: 0 }, null]);
+    });
+
     it("linger is checked as LuaSocket does: a table with a boolean 'on' and a number 'timeout'", async () => {
       const [a] = await pair(copas);
       cleanup.push(a);
