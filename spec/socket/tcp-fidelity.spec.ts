@@ -226,6 +226,18 @@ describe("socket/tcp: LuaSocket's results (issue 9)", () => {
       expect(b.receive("*l")).to.deep.equal([null, "closed", ""]);
     });
 
+    it('"*a" after close() gives what was buffered; so it does after shutdown("receive")', async () => {
+      const [, b] = await pairOf("hello world");
+      expect(b.receive(1)).to.deep.equal(["h", null, null]);
+      b.close();
+      expect(b.receive("*a")).to.deep.equal(["ello world", null, null]);
+      expect(b.dirty()).to.equal(false);
+      const [, c] = await pairOf("hello world");
+      c.shutdown("receive");
+      expect(c.receive("*a")).to.deep.equal(["hello world", null, null]);
+      expect(c.receive("*a")).to.deep.equal([null, "closed", ""]);
+    });
+
     it("through copas: a closed socket's receive gives [null, 'closed', ''] at once", async () => {
       const [, b] = await pairOf();
       b.close();
