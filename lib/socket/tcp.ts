@@ -398,6 +398,10 @@ export class TcpSocket extends Selectable {
       if (limit === 0 && linger?.on) this.#reset();
       else if (!pending || s.destroyed || s.errored) s.destroy();
       else {
+        // Input that arrives meanwhile is read and dropped: left unread in the kernel, it would
+        // make the final close a reset that destroys the data being flushed.
+        s.on("data", ignore);
+        s.resume();
         if (!this.#wrShut) {
           s.write(EMPTY, "latin1", () => this.#finishClose());
           s.end();

@@ -242,6 +242,33 @@ describe("socket/tcp: bounds (issue 10)", () => {
       expect(clock.pending).to.equal(0);
     });
 
+    it("input arriving while close() flushes is read and dropped, so it cannot turn the end into a reset", async () => {
+      const [raw, b] = await rawPeer(copas);
+      cleanup.push(raw);
+      raw.pause();
+      b.setoption("recv-buffer-size", 1024); // b stops reading: the rest of raw's input stays in the kernel
+      const input = 200 * 1024;
+      const written = new Promise<void>((r) => raw.write(Buffer.alloc(input), () => r()));
+      await received(b, 1025);
+      fill(b);
+      const sent = b.getstats()[1];
+      b.close();
+      await written;
+      // Wait until b has taken all of it from the kernel (Node counts what it read).
+      const stream = b._stream as unknown as net.Socket;
+      while (stream.bytesRead < input) await new Promise((r) => setImmediate(r));
+      let got = 0;
+      const end = new Promise<string>((resolve) => {
+        raw.once("end", () => resolve("end"));
+        raw.once("error", (e: Error & { code?: string }) => resolve(e.code ?? "error"));
+      });
+      raw.on("data", (d: Buffer) => (got += d.length));
+      raw.resume();
+      expect(await end).to.equal("end");
+      expect(got).to.equal(sent);
+      expect(clock.pending).to.equal(0);
+    });
+
     it("what an ended handler leaves behind (its socket, its last send) is garbage after the linger time", async () => {
       const [server, port] = await listen(copas);
       let streamRef: WeakRef<object> | null = null;
