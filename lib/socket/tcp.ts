@@ -114,6 +114,10 @@ export class TcpSocket extends Selectable {
   #opts: Record<string, unknown> | null = null;
   /** The write callback that wakes a waiting sender; made the first time the buffer fills. */
   #flushed: (() => void) | null = null;
+  /** Made by a server's accept (a TLS handshake then plays the server by default). */
+  #accepted = false;
+  /** The host name given to `connect` (TLS: the name to ask for and check). */
+  #host: string | null = null;
 
   /** @internal use socket.tcp() and friends. */
   constructor(network: Network, family: Family, kind: Kind = "master", stream: StreamLike | null = null) {
@@ -253,6 +257,7 @@ export class TcpSocket extends Selectable {
     if (s === undefined) return [null, "timeout"];
     const c = new TcpSocket(this._network, this.#family, "client", s);
     c.#conn = Conn.Reported;
+    c.#accepted = true;
     c.#recvLimit = this.#recvLimit;
     c.#sendLimit = this.#sendLimit;
     c.#maxLine = this.#maxLine;
@@ -277,6 +282,7 @@ export class TcpSocket extends Selectable {
         if (this.#kind !== "master") return [null, "already connected"];
         if (badHost(host)) return [null, "host not found"];
         this.#conn = Conn.Pending;
+        this.#host = host;
         const s = this._network.connect({
           host,
           port: p,
@@ -348,11 +354,13 @@ export class TcpSocket extends Selectable {
     if (end < 0) end = size + end + 1;
     if (start < 1) start = 1;
     if (end > size) end = size;
+    // An empty range makes no system call in LuaSocket: [i - 1] even on a closed socket.
     if (start > end) return [start - 1, null, null];
     const s = this.#stream;
-    if (this.#closed || this.#wrShut || this.#err !== null || s === null || s.destroyed || s.errored) {
-      return [null, "closed", start - 1];
-    }
+    if (this.#closed || this.#wrShut || this.#err !== null || s === null || s.destroyed) return [null, "closed", start - 1];
+    // A failed write breaks the stream at once, its "error" event follows a tick later: until
+    // then, sends would be taken and dropped (TLS to a peer that closed: a whole transfer).
+    if (s.errored) return [null, (this.#err = errorString(s.errored)), start - 1];
     if (this.#conn === Conn.Pending) return [null, "timeout", start - 1];
     const space = this.#sendLimit - s.writableLength;
     if (space <= 0) return [null, "timeout", start - 1];
@@ -368,9 +376,9 @@ export class TcpSocket extends Selectable {
     // sender is woken exactly once, when there is room again.
     if (s.writableLength + n >= this.#sendLimit) s.write(chunk, "latin1", (this.#flushed ??= () => this._fireWrite()));
     else s.write(chunk, "latin1");
-    // The OS refused the bytes at once (EPIPE, ECONNRESET: the peer is gone; Node reports it
+    // The OS refused these very bytes (EPIPE, ECONNRESET: the peer is gone; Node reports it
     // only later): nothing was sent, as LuaSocket's send would say.
-    if (s.errored) return [null, "closed", start - 1];
+    if (s.errored) return [null, (this.#err = errorString(s.errored)), start - 1];
     this.#tx += n;
     if (n === want) return [end, null, null];
     return [null, "timeout", start - 1 + n];
@@ -650,6 +658,16 @@ export class TcpSocket extends Selectable {
     to.#maxReceive = this.#maxReceive;
     if (this.#opts !== null) to.#options().linger = this.#opts.linger;
     to.#conn = Conn.Reported;
+  }
+
+  /** @internal made by a server's accept: a TLS handshake plays the server unless told. */
+  get _accepted(): boolean {
+    return this.#accepted;
+  }
+
+  /** @internal the host name given to `connect`, or null (TLS: SNI and the name checked). */
+  get _peerHost(): string | null {
+    return this.#host;
   }
 
   /** @internal used by tests and TLS: the raw stream. */
