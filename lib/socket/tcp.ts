@@ -449,12 +449,23 @@ export class TcpSocket extends Selectable {
     this.#stream?.destroy();
   }
 
-  /** Drops unsent data and resets the connection (SO_LINGER 0), where the stream can. */
+  /**
+   * Drops unsent data and resets the connection (SO_LINGER 0), where the stream can; else it
+   * just destroys it (a TLS stream has no TCP handle of its own: Node throws, and the peer sees
+   * the TLS stream cut without close_notify, an error too).
+   */
   #reset(): void {
     const s = this.#stream;
     if (s === null || s.destroyed) return;
-    if (s.resetAndDestroy !== undefined) s.resetAndDestroy();
-    else s.destroy();
+    if (s.resetAndDestroy !== undefined) {
+      try {
+        s.resetAndDestroy();
+        return;
+      } catch {
+        // ERR_INVALID_HANDLE_TYPE
+      }
+    }
+    s.destroy();
   }
 
   #shutFlushed = (): void => {

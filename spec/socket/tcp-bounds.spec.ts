@@ -4,6 +4,7 @@
 
 import { expect } from "chai";
 import net from "node:net";
+import { fileURLToPath } from "node:url";
 import { Copas, DEFAULT_CLOSE_LINGER, DEFAULT_MAX_LINE, DEFAULT_MAX_RECEIVE, type TcpSocket } from "copas";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { collect } from "../helpers/gc.js";
@@ -305,6 +306,38 @@ describe("socket/tcp: bounds (issue 10)", () => {
       expect(accepted!.getoption("max-line-size")).to.deep.equal([100, null]);
       expect(accepted!.getoption("max-receive-size")).to.deep.equal([200, null]);
       expect(client!.getoption("linger")).to.deep.equal([{ on: false, timeout: 0 }, null]);
+    });
+
+    describe("TLS (a TLS stream has no TCP handle of its own to reset)", () => {
+      const F = fileURLToPath(new URL("../fixtures/", import.meta.url));
+      const serverA = { mode: "server", key: F + "serverAkey.pem", certificate: F + "serverA.pem" };
+      const clientParams = { mode: "client", cafile: F + "rootA.pem" };
+
+      it("linger 0 closes at once: the peer sees 'closed'", async () => {
+        const [server, port] = await listen(copas);
+        let stream: TcpSocket["_stream"] = null;
+        copas.addserver(
+          server,
+          copas.handler(function* (skt) {
+            const raw = skt.socket as TcpSocket;
+            stream = raw._stream;
+            raw.setoption("linger", { on: true, timeout: 0 });
+            skt.close();
+            copas.removeserver(server);
+          }, serverA),
+        );
+        let got: unknown = null;
+        copas.addthread(function* () {
+          const c = copas.wrap(copas.socket.tcp(), clientParams);
+          const [, err] = yield* c.connect("localhost", port);
+          expect(err).to.equal(null);
+          got = yield* c.receive("*a");
+          c.close();
+        });
+        await copas.loop();
+        expect(stream!.destroyed).to.equal(true);
+        expect(got).to.deep.equal([null, "closed", ""]);
+      });
     });
 
     it("linger is checked as LuaSocket does: a table with a boolean 'on' and a number 'timeout'", async () => {
