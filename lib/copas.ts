@@ -1,7 +1,8 @@
 // The public dispatcher class: the heart (lib/core's Dispatcher) with its wings. The heart
 // knows no wing; here they are attached, each made on first use, as Lua Copas loads its
-// submodules when first required. The defaults (real clock, real network, Node's TLS, stderr
-// for the default error handler) are chosen here too, never inside the heart.
+// submodules when first required. The defaults (real clock, real network, stderr for the
+// default error handler) are chosen here too, never inside the heart. TLS is the network's
+// (`Network.secure`: node:tls on the real network and on copas/sim).
 
 import * as check from "./common/check.js";
 import type { Clock } from "./common/clock.js";
@@ -14,7 +15,6 @@ import { SmtpModule } from "./clients/smtp.js";
 import { makeDebugModule, type DebugModule } from "./debug/debug.js";
 import { realClock, realSocket } from "./defaults.js";
 import { makeRealNetwork } from "./node/real-network.js";
-import { nodeTls } from "./node/tls.js";
 import { makeSocketModule, type SocketModule } from "./socket/socket-module.js";
 import { makeFutureModule, type FutureModule } from "./sync/future.js";
 import { makeLockModule, type LockModule } from "./sync/lock.js";
@@ -30,9 +30,17 @@ export interface CopasOptions {
    * What sockets run on: an object with a LuaSocket layer at `.socket` (a `SimNetwork` from
    * "copas/sim"). Default: the real network (Node's `net`).
    */
-  network?: { socket: SocketModule };
+  network?: {
+    /** The network's LuaSocket layer (`net.socket`). */
+    socket: SocketModule;
+  };
   /** Record a trace of scheduler events, read with `gettrace()`. Default: false. */
   trace?: boolean;
+  /**
+   * Time limit of a TLS handshake (seconds; Infinity: none) where the socket has no copas
+   * connect timeout. Default: 60 (`HANDSHAKE_TIMEOUT`). See `handshakeTimeout`.
+   */
+  handshakeTimeout?: number;
 }
 
 /** A network that reports its own events (deliveries, faults) into dispatchers' traces. */
@@ -72,6 +80,10 @@ export class Copas extends Dispatcher {
   #smtp: SmtpModule | null = null;
   #ftp: FtpModule | null = null;
 
+  /**
+   * @throws TypeError for options that are not an object, a network without a LuaSocket layer, or a clock other than the network's
+   * @lua (none: Lua has one dispatcher per process; `new Copas()` makes another, e.g. on a simulated network)
+   */
   constructor(options: CopasOptions = {}) {
     if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
     let socket: SocketModule;
@@ -93,7 +105,7 @@ export class Copas extends Dispatcher {
       clock = options.clock;
       socket = makeSocketModule(makeRealNetwork(clock));
     }
-    super({ clock, socket, trace: !!options.trace, tls: nodeTls, stderr: writeStderr });
+    super({ clock, socket, trace: !!options.trace, stderr: writeStderr, handshakeTimeout: options.handshakeTimeout });
     // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
     if (options.trace) (options.network as Observable | undefined)?._observe?.((line) => this.#traceLine(line));
   }
@@ -102,52 +114,92 @@ export class Copas extends Dispatcher {
     kernelOf(this).trace(line);
   }
 
-  /** Locks: `copas.lock.new(timeout?, notReentrant?)`. */
+  /**
+   * Locks: `copas.lock.new(timeout?, notReentrant?)`.
+   *
+   * @lua `copas.lock` (loaded on first use, as Copas does)
+   */
   get lock(): LockModule {
     return (this.#lock ??= makeLockModule(this));
   }
 
-  /** Semaphores: `copas.semaphore.new(max, start?, timeout?)`. */
+  /**
+   * Semaphores: `copas.semaphore.new(max, start?, timeout?)`.
+   *
+   * @lua `copas.semaphore` (loaded on first use, as Copas does)
+   */
   get semaphore(): SemaphoreModule {
     return (this.#semaphore ??= makeSemaphoreModule(this));
   }
 
-  /** Queues: `copas.queue.new({ name? })`. */
+  /**
+   * Queues: `copas.queue.new({ name? })`.
+   *
+   * @lua `copas.queue` (loaded on first use, as Copas does)
+   */
   get queue(): QueueModule {
     return (this.#queue ??= makeQueueModule(this));
   }
 
-  /** Futures: `copas.future.addthread(fn, ...args)`. */
+  /**
+   * Futures: `copas.future.addthread(fn, ...args)`.
+   *
+   * @lua `copas.future` (loaded on first use, as Copas does)
+   */
   get future(): FutureModule {
     return (this.#future ??= makeFutureModule(this));
   }
 
-  /** Timers: `copas.timer.new({ delay, callback, ... })`. */
+  /**
+   * Timers: `copas.timer.new({ delay, callback, ... })`.
+   *
+   * @lua `copas.timer` (loaded on first use, as Copas does)
+   */
   get timer(): TimerModule {
     return (this.#timer ??= makeTimerModule(this));
   }
 
-  /** LTN12 sources, sinks and pumps: `copas.ltn12.source.string(s)`. */
+  /**
+   * LTN12 sources, sinks and pumps: `copas.ltn12.source.string(s)`.
+   *
+   * @lua `require "ltn12"` (LuaSocket)
+   */
   get ltn12(): Ltn12Module {
     return ltn12;
   }
 
-  /** Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`. */
+  /**
+   * Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`.
+   *
+   * @lua `copas.debug`
+   */
   get debug(): DebugModule {
     return (this.#debug ??= makeDebugModule(this));
   }
 
-  /** The HTTP client: `yield* copas.http.request(url)`. */
+  /**
+   * The HTTP client: `yield* copas.http.request(url)`.
+   *
+   * @lua `copas.http` (loaded on first use, as Copas does)
+   */
   get http(): HttpModule {
     return (this.#http ??= makeHttpModule(this));
   }
 
-  /** The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`. */
+  /**
+   * The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`.
+   *
+   * @lua `copas.smtp` (loaded on first use, as Copas does)
+   */
   get smtp(): SmtpModule {
     return (this.#smtp ??= new SmtpModule(this));
   }
 
-  /** The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`. */
+  /**
+   * The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`.
+   *
+   * @lua `copas.ftp` (loaded on first use, as Copas does)
+   */
   get ftp(): FtpModule {
     return (this.#ftp ??= new FtpModule(this));
   }

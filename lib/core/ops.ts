@@ -4,6 +4,7 @@
 // the thread on the socket, and the op tries again when the socket is ready, as Copas does.
 
 import { READ, WRITE, type Selectable } from "../socket/select.js";
+import { isAllPattern } from "../socket/patterns.js";
 import { SUSPEND, type Thread } from "./trampoline.js";
 import { isYieldable } from "../common/yieldable.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult } from "../common/types.js";
@@ -176,8 +177,7 @@ class ReceiveOp extends HotOp<ReceiveResult<Data>> {
       this._st = ENDED;
       // "*a" ends well when the peer closes after sending anything during this op, however
       // many tries it took (LuaSocket only looks at the last try).
-      const all = this.#pat === "*a" || this.#pat === "a";
-      if (all && err === "closed" && len(r[2]) > this.#origLen) return { done: true, value: [r[2]!, null, null] };
+      if (isAllPattern(this.#pat) && err === "closed" && len(r[2]) > this.#origLen) return { done: true, value: [r[2]!, null, null] };
       return { done: true, value: r };
     }
     if (this.#partial && len(r[2]) > this.#origLen) {

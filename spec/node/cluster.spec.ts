@@ -70,7 +70,7 @@ const running: ChildProcess[] = [];
 
 /** Starts a cluster script; resolves once `workers` workers listen (the fixture's lines). */
 async function start(file: string, env: Record<string, string>, ready: RegExp, count: number): Promise<App> {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", file], {
+  const child = spawn(process.execPath, ["--conditions=copas-source", "--import", "tsx", file], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "pipe"],
