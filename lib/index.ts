@@ -72,7 +72,7 @@ export type { Encoding } from "./socket/patterns.js";
 export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./common/types.js";
 
 export type { CallableCopas } from "./callable.js";
-export type { ClusterOptions, ClusterPrimary, ClusterWorker, ClusterCopas, WorkerReport } from "./node/cluster.js";
+export type { ClusterOptions, ClusterPrimary, ClusterWorker, ClusterCopas, ClusterEvents, ListenAddress, WorkerInfo, WorkerReport } from "./node/cluster.js";
 
 /**
  * The default dispatcher, on the real clock and network; callable: `copas()` is `copas.loop()`.

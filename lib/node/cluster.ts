@@ -17,25 +17,58 @@ import nodeCluster from "node:cluster";
 import { EventEmitter } from "node:events";
 import os from "node:os";
 import * as check from "../common/check.js";
+import { realClock } from "./real-clock.js";
 
 /** The part of a dispatcher the cluster helper drives (a `Copas`, or the default `copas`). */
 export interface ClusterCopas {
+  /** Serves a server socket (`w.addserver` calls it). */
   addserver(server: never, handler: never, timeout?: number | null, name?: string | null): void;
+  /** Stops serving a server socket and closes it (the shutdown's first step). */
   removeserver(server: never, keepOpen?: boolean): unknown;
+  /** The worker's loop. */
   loop(): Promise<void>;
+  /** Tells the threads to finish (the shutdown's second step). */
   exit(): void;
+  /** True once `exit()` was called. */
   exiting(): boolean;
+  /** Cancels what still runs when the grace period is over. */
   cancelall(): void;
+  /** The counts each worker reports to the primary. */
   status(): Record<string, number | boolean>;
 }
 
-/** What `status()` of the primary gives for each worker. */
-export interface WorkerReport {
-  /** The worker's slot, 0 .. workers-1; a restarted worker takes the slot of the one it replaces. */
+/** The address a worker listens on. */
+export interface ListenAddress {
+  /** The IP address. */
+  address: string;
+  /** The port (the same for every worker of a port, even one bound to port 0). */
+  port: number;
+}
+
+/** A worker as the primary names it. */
+export interface WorkerInfo {
+  /** Its slot, 0 .. workers-1; a restarted worker takes the slot of the one it replaces. */
   index: number;
   /** node:cluster's worker id (a new one for each fork). */
   id: number;
+  /** Its process id. */
   pid: number;
+}
+
+/** The primary's events and what their listeners are given. */
+export interface ClusterEvents {
+  /** A worker process started. */
+  online: [w: WorkerInfo];
+  /** A worker listens on `address` (every worker of a port reports the same one). */
+  listening: [w: WorkerInfo, address: ListenAddress];
+  /** A worker ended: its exit code, or the signal that killed it. */
+  exit: [w: WorkerInfo, code: number | null, signal: string | null];
+  /** A worker that crashed is started again in its slot after `delay` seconds. */
+  restart: [w: WorkerInfo, delay: number];
+}
+
+/** What `status()` of the primary gives for each worker. */
+export interface WorkerReport extends WorkerInfo {
   /** Seconds since the worker started. */
   uptime: number;
   /** True once the worker is shutting down. */
@@ -44,11 +77,13 @@ export interface WorkerReport {
   status: Record<string, number | boolean> | null;
   /** Whatever the worker's `report()` option gave (null without one, or no answer). */
   report: unknown;
+  /** The worker's `process.memoryUsage().heapUsed` (0 when it did not answer). */
   heapUsed: number;
 }
 
-/** Passed to `setup` in each worker process. */
+/** Passed to `setup` in each worker process (and what `cluster()` gives there). */
 export interface ClusterWorker {
+  /** False: this is a worker. */
   readonly isPrimary: false;
   /** This worker's slot, 0 .. workers-1 (kept across restarts). */
   readonly index: number;
@@ -65,6 +100,7 @@ export interface ClusterWorker {
   readonly done: Promise<void>;
 }
 
+/** Options of `cluster()`; only `setup` is required. */
 export interface ClusterOptions {
   /** The dispatcher each worker runs. Default: the default `copas`. */
   copas?: ClusterCopas;
@@ -82,15 +118,22 @@ export interface ClusterOptions {
   report?: () => unknown;
 }
 
-/** What `cluster()` gives in the primary process. Events: online, listening, exit, restart. */
-export interface ClusterPrimary extends EventEmitter {
+/** What `cluster()` gives in the primary process. */
+export interface ClusterPrimary {
+  /** True: this is the primary. */
   readonly isPrimary: true;
+  /** Listens to an event (see `ClusterEvents`). */
+  on<E extends keyof ClusterEvents>(event: E, fn: (...args: ClusterEvents[E]) => void): this;
+  /** Listens to the next time an event happens. */
+  once<E extends keyof ClusterEvents>(event: E, fn: (...args: ClusterEvents[E]) => void): this;
+  /** Stops listening. */
+  off<E extends keyof ClusterEvents>(event: E, fn: (...args: ClusterEvents[E]) => void): this;
   /** Each live worker's report, collected over IPC (`timeout` seconds per worker, default 2). */
   status(timeout?: number): Promise<WorkerReport[]>;
   /** Shuts every worker down gracefully; settles when all have exited. */
   shutdown(): Promise<void>;
-  /** The live workers: slot, id and pid. */
-  workers(): { index: number; id: number; pid: number }[];
+  /** The live workers. */
+  workers(): WorkerInfo[];
   /** Settles once the cluster has shut down. */
   readonly closed: Promise<void>;
 }
@@ -124,14 +167,14 @@ export function runCluster(copas: ClusterCopas, options: ClusterOptions): Cluste
   if (!Number.isInteger(workers) || workers < 1) check.fail("cluster", "options.workers", "a whole number >= 1", workers);
   const grace = check.optSeconds("cluster", "options.grace", options.grace) ?? 10;
   if (options.report !== undefined) check.func("cluster", "options.report", options.report);
-  return nodeCluster.isPrimary ? startPrimary(workers, grace, options) : startWorker(copas, grace, options);
+  return nodeCluster.isPrimary ? new Primary(workers, grace, options) : startWorker(copas, grace, options);
 }
 
 // ---- worker ------------------------------------------------------------------------------
 
 function startWorker(copas: ClusterCopas, grace: number, options: ClusterOptions): ClusterWorker {
   const servers: unknown[] = [];
-  const started = process.uptime();
+  const started = realClock.now();
   let stopping = false;
   let endLoop!: () => void;
   const done = new Promise<void>((resolve) => (endLoop = resolve));
@@ -172,7 +215,7 @@ function startWorker(copas: ClusterCopas, grace: number, options: ClusterOptions
         index: w.index,
         id: w.id,
         pid: process.pid,
-        uptime: process.uptime() - started,
+        uptime: realClock.now() - started,
         exiting: stopping,
         status: copas.status(),
         report: options.report ? options.report() : null,
@@ -208,94 +251,67 @@ interface Slot {
   timer: NodeJS.Timeout | null;
 }
 
-function startPrimary(n: number, grace: number, options: ClusterOptions): ClusterPrimary {
-  const em = new EventEmitter() as ClusterPrimary;
-  const slots: Slot[] = [];
-  let stopping = false;
-  let seq = 0;
-  const waiting = new Map<number, (r: WorkerReport) => void>();
-  let closedResolve!: () => void;
-  const closed = new Promise<void>((resolve) => (closedResolve = resolve));
+class Primary implements ClusterPrimary {
+  readonly isPrimary = true as const;
+  readonly closed: Promise<void>;
+  #events = new EventEmitter();
+  #slots: Slot[] = [];
+  #stopping = false;
+  #seq = 0;
+  /** Status requests waiting for their worker's answer, by sequence number. */
+  #waiting = new Map<number, (r: WorkerReport | null) => void>();
+  #closed!: () => void;
+  #grace: number;
+  #options: ClusterOptions;
 
-  const info = (s: Slot) => ({ index: s.index, id: s.worker!.id, pid: s.worker!.process.pid! });
-
-  const fork = (slot: Slot): void => {
-    slot.timer = null;
-    const wk = nodeCluster.fork({ [INDEX_ENV]: String(slot.index) });
-    slot.worker = wk;
-    slot.started = performance.now() / 1000;
-    wk.on("online", () => em.emit("online", info(slot)));
-    wk.on("listening", (address) => em.emit("listening", info(slot), address));
-    wk.on("message", (m: unknown) => {
-      if (!isMsg(m) || m[TAG] !== "report" || m.seq === undefined) return;
-      const cb = waiting.get(m.seq);
-      if (cb) {
-        waiting.delete(m.seq);
-        cb(m.report!);
-      }
-    });
-    wk.on("exit", (code, signal) => {
-      const was = { index: slot.index, id: wk.id, pid: wk.process.pid! };
-      slot.worker = null;
-      em.emit("exit", was, code, signal);
-      const crashed = code !== 0 || signal !== null;
-      if (stopping || !crashed || options.restart === false) {
-        if (slots.every((s) => s.worker === null && s.timer === null)) finish();
-        return;
-      }
-      // A worker that dies young is restarted after a growing delay (a crash loop must not spin).
-      const lived = performance.now() / 1000 - slot.started;
-      slot.quickDeaths = lived < MIN_UPTIME ? slot.quickDeaths + 1 : 0;
-      const delay = slot.quickDeaths === 0 ? 0 : Math.min(MAX_BACKOFF, 0.1 * 2 ** (slot.quickDeaths - 1));
-      em.emit("restart", was, delay);
-      slot.timer = setTimeout(() => fork(slot), delay * 1000);
-    });
-  };
-
-  const finish = (): void => {
-    for (const cb of waiting.values()) cb(null as unknown as WorkerReport);
-    waiting.clear();
-    closedResolve();
-  };
-
-  const shutdown = (): Promise<void> => {
-    if (!stopping) {
-      stopping = true;
-      for (const s of slots) {
-        if (s.timer !== null) {
-          clearTimeout(s.timer);
-          s.timer = null;
-        }
-        const wk = s.worker;
-        if (wk === null) continue;
-        wk.send({ [TAG]: "shutdown" } satisfies Msg);
-        // A worker that does not end in its grace period (plus a margin) is killed.
-        if (grace !== Infinity) setTimeout(() => wk.process.kill("SIGKILL"), (grace + 5) * 1000).unref();
-      }
-      if (slots.every((s) => s.worker === null)) finish();
+  constructor(n: number, grace: number, options: ClusterOptions) {
+    this.#grace = grace;
+    this.#options = options;
+    this.closed = new Promise<void>((resolve) => (this.#closed = resolve));
+    if (options.signals !== false) {
+      const onSignal = () => void this.shutdown().then(() => process.exit(0));
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
     }
-    return closed;
-  };
+    for (let i = 0; i < n; i++) {
+      const slot: Slot = { index: i, worker: null, started: 0, quickDeaths: 0, timer: null };
+      this.#slots.push(slot);
+      this.#fork(slot);
+    }
+  }
 
-  Object.defineProperties(em, {
-    isPrimary: { value: true, enumerable: true },
-    closed: { value: closed, enumerable: true },
-  });
-  em.shutdown = shutdown;
-  em.workers = () => slots.filter((s) => s.worker !== null).map(info);
-  em.status = async (timeout = 2): Promise<WorkerReport[]> => {
-    const asks = slots
+  on<E extends keyof ClusterEvents>(event: E, fn: (...args: ClusterEvents[E]) => void): this {
+    this.#events.on(event, fn as (...a: unknown[]) => void);
+    return this;
+  }
+
+  once<E extends keyof ClusterEvents>(event: E, fn: (...args: ClusterEvents[E]) => void): this {
+    this.#events.once(event, fn as (...a: unknown[]) => void);
+    return this;
+  }
+
+  off<E extends keyof ClusterEvents>(event: E, fn: (...args: ClusterEvents[E]) => void): this {
+    this.#events.off(event, fn as (...a: unknown[]) => void);
+    return this;
+  }
+
+  workers(): WorkerInfo[] {
+    return this.#slots.filter((s) => s.worker !== null).map(info);
+  }
+
+  status(timeout = 2): Promise<WorkerReport[]> {
+    const asks = this.#slots
       .filter((s) => s.worker !== null && s.worker.isConnected())
       .map((s) => {
         const wk = s.worker!;
-        const id = ++seq;
+        const id = ++this.#seq;
+        const none: WorkerReport = { ...info(s), uptime: realClock.now() - s.started, exiting: this.#stopping, status: null, report: null, heapUsed: 0 };
         return new Promise<WorkerReport>((resolve) => {
-          const none: WorkerReport = { ...info(s), uptime: performance.now() / 1000 - s.started, exiting: stopping, status: null, report: null, heapUsed: 0 };
           const t = setTimeout(() => {
-            waiting.delete(id);
+            this.#waiting.delete(id);
             resolve(none);
           }, timeout * 1000);
-          waiting.set(id, (r) => {
+          this.#waiting.set(id, (r) => {
             clearTimeout(t);
             resolve(r ?? none);
           });
@@ -303,19 +319,68 @@ function startPrimary(n: number, grace: number, options: ClusterOptions): Cluste
         });
       });
     return Promise.all(asks);
-  };
+  }
 
-  if (options.signals !== false) {
-    const onSignal = () => {
-      void shutdown().then(() => process.exit(0));
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+  shutdown(): Promise<void> {
+    if (this.#stopping) return this.closed;
+    this.#stopping = true;
+    for (const s of this.#slots) {
+      if (s.timer !== null) {
+        clearTimeout(s.timer);
+        s.timer = null;
+      }
+      const wk = s.worker;
+      if (wk === null) continue;
+      wk.send({ [TAG]: "shutdown" } satisfies Msg);
+      // A worker that does not end in its grace period (plus a margin) is killed.
+      if (this.#grace !== Infinity) setTimeout(() => wk.process.kill("SIGKILL"), (this.#grace + 5) * 1000).unref();
+    }
+    this.#finishIfEmpty();
+    return this.closed;
   }
-  for (let i = 0; i < n; i++) {
-    const slot: Slot = { index: i, worker: null, started: 0, quickDeaths: 0, timer: null };
-    slots.push(slot);
-    fork(slot);
+
+  #fork(slot: Slot): void {
+    slot.timer = null;
+    const wk = nodeCluster.fork({ [INDEX_ENV]: String(slot.index) });
+    slot.worker = wk;
+    slot.started = realClock.now();
+    const me: WorkerInfo = { index: slot.index, id: wk.id, pid: wk.process.pid! };
+    wk.on("online", () => this.#events.emit("online", me));
+    wk.on("listening", (address) => this.#events.emit("listening", me, address));
+    wk.on("message", (m: unknown) => {
+      if (!isMsg(m) || m[TAG] !== "report" || m.seq === undefined) return;
+      const cb = this.#waiting.get(m.seq);
+      if (cb) {
+        this.#waiting.delete(m.seq);
+        cb(m.report ?? null);
+      }
+    });
+    wk.on("exit", (code: number | null, signal: string | null) => {
+      slot.worker = null;
+      this.#events.emit("exit", me, code, signal);
+      const crashed = code !== 0 || signal !== null;
+      if (this.#stopping || !crashed || this.#options.restart === false) {
+        this.#finishIfEmpty();
+        return;
+      }
+      // A worker that dies young is restarted after a growing delay (a crash loop must not spin).
+      const lived = realClock.now() - slot.started;
+      slot.quickDeaths = lived < MIN_UPTIME ? slot.quickDeaths + 1 : 0;
+      const delay = slot.quickDeaths === 0 ? 0 : Math.min(MAX_BACKOFF, 0.1 * 2 ** (slot.quickDeaths - 1));
+      this.#events.emit("restart", me, delay);
+      slot.timer = setTimeout(() => this.#fork(slot), delay * 1000);
+    });
   }
-  return em;
+
+  /** Settles `closed` once no worker runs and none is about to be restarted. */
+  #finishIfEmpty(): void {
+    if (!this.#slots.every((s) => s.worker === null && s.timer === null)) return;
+    for (const cb of this.#waiting.values()) cb(null);
+    this.#waiting.clear();
+    this.#closed();
+  }
+}
+
+function info(s: Slot): WorkerInfo {
+  return { index: s.index, id: s.worker!.id, pid: s.worker!.process.pid! };
 }
