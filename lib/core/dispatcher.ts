@@ -374,7 +374,9 @@ export class Dispatcher {
    * @lua `copas.addthread(func [, ...])` → coroutine
    */
   addthread<A extends unknown[]>(fn: ThreadFn<A>, ...args: A): Thread {
-    return this.addnamedthread(null, fn, ...args);
+    // Not through addnamedthread(null, fn, ...args): one arguments array per thread, not two.
+    check.func("addthread", "fn", fn);
+    return this.#add(null, fn as ThreadFn, args);
   }
 
   /**
@@ -391,8 +393,12 @@ export class Dispatcher {
     }
     if (name !== undefined && name !== null) check.string("addnamedthread", "name", name);
     check.func(name === undefined || name === null ? "addthread" : "addnamedthread", "fn", fn);
+    return this.#add(name, fn as ThreadFn, args);
+  }
+
+  #add(name: string | null | undefined, fn: ThreadFn, args: unknown[]): Thread {
     const t = new Thread(name ?? undefined);
-    t._fn = fn as ThreadFn;
+    t._fn = fn;
     t._args = args;
     this.#makeRunnable(t, "start");
     return t;
@@ -1280,7 +1286,7 @@ export class Dispatcher {
       timedOut: (t) => t._timedOut,
       timeoutError: (t, own) => (t._socketTimeoutErrors ? own : "timeout"),
       block: (t, s, dir) => this.#block(t, s, dir),
-      sleep: (t, seconds) => this.#sleep(t, seconds),
+      sleep: (t, seconds, now) => this.#sleep(t, seconds, now),
       fair: (t) => {
         if (++t._streak < FAIRNESS_INTERVAL) return false;
         t._streak = 0;
@@ -1399,10 +1405,10 @@ export class Dispatcher {
   }
 
   /** Parks `t` in the timer heap (> 0), the runnable list (0) or lethargy (< 0). */
-  #sleep(t: Thread, seconds: number): void {
+  #sleep(t: Thread, seconds: number, now?: number): void {
     if (seconds > 0) {
       t._state = State.Sleeping;
-      const e: TimerEntry = { time: this.#clock.now() + seconds, seq: 0, index: -1, thread: t, callback: null };
+      const e: TimerEntry = { time: (now ?? this.#clock.now()) + seconds, seq: 0, index: -1, thread: t, callback: null };
       t._sleep = e;
       this.#timers.push(e);
       this.#sleepers++;

@@ -92,8 +92,14 @@ class PauseOp extends HotOp<number> {
       this._st = WAITING;
       // pause(0) is the hot path of cooperative code: time it by step starts (a clock read per
       // step rather than two per pause). The thread resumes in a later step, so this is >= 0.
-      this.#s0 = this.#seconds === 0 ? k.stepTime() : k.clock.now();
-      k.sleep(t, this.#seconds);
+      if (this.#seconds === 0) {
+        this.#s0 = k.stepTime();
+        k.sleep(t, 0);
+      } else {
+        const now = k.clock.now();
+        this.#s0 = now;
+        k.sleep(t, this.#seconds, now);
+      }
       return SUSPENDED;
     }
     if (this._st === WAITING) {
