@@ -72,8 +72,13 @@ export interface HttpRequestParams {
   path?: string;
   user?: string;
   password?: string;
-  /** The request target, as sent (default: from the path and query). */
+  /** The request target, as sent (default: from the path, params and query). */
   uri?: string;
+  /** URL parts, overriding the url's: `authority` (the Host header), `params` (";..."), `query` ("?..."). */
+  authority?: string;
+  params?: string;
+  query?: string;
+  fragment?: string;
   /** TLS (https): LuaSec's client keys. `verify` defaults to "peer"; "none" opts out. */
   verify?: string | string[];
   cafile?: string;
@@ -144,6 +149,17 @@ function isIpLiteral(host: string): boolean {
 
 const TIMEOUT_KEYS = new Set(["connect", "send", "receive"]);
 
+/** What may not appear in a part of a request line or header line (it would end the line). */
+const BAD_CHARS = /[\r\n\0]/;
+
+/** The string params that end up on the request line or in a header (host, authorization). */
+const LINE_PARTS = ["url", "method", "uri", "scheme", "host", "path", "params", "query", "authority", "user", "password", "proxy", "fragment"] as const;
+
+/** The module's own strings that go into headers. */
+function checkModule(m: HttpModule): void {
+  if (typeof m.USERAGENT !== "string" || BAD_CHARS.test(m.USERAGENT)) check.fail("http.request", "http.USERAGENT", "a string without CR, LF or NUL", m.USERAGENT);
+}
+
 /** Checks the request table's types (TypeErrors, where Lua would fail later or not at all). */
 function checkParams(p: HttpRequestParams): void {
   const fn = "http.request";
@@ -154,13 +170,20 @@ function checkParams(p: HttpRequestParams): void {
     const v = p[k];
     if (v !== undefined && v !== null && typeof v !== "function") check.fail(fn, `params.${k}`, "a function", v);
   }
-  // No CR or LF where they would end a line of the request (request splitting).
-  for (const k of ["method", "uri"] as const) {
-    if (typeof p[k] === "string" && /[\r\n]/.test(p[k])) check.fail(fn, `params.${k}`, "a string without CR or LF", p[k]);
+  // No CR, LF or NUL where they would end a line of the request (request splitting): every
+  // part that goes onto the request line or a header line (the fragment too, for consistency).
+  for (const k of LINE_PARTS) {
+    const v = (p as Record<string, unknown>)[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== "string") check.fail(fn, `params.${k}`, "a string", v);
+    if (BAD_CHARS.test(v)) check.fail(fn, `params.${k}`, "a string without CR, LF or NUL", v);
   }
+  if (p.port !== undefined && p.port !== null) check.port(fn, "params.port", p.port);
   if (p.headers) {
     for (const [k, v] of Object.entries(p.headers)) {
-      if (/[\r\n:]/.test(k) || /[\r\n]/.test(String(v))) check.fail(fn, `params.headers["${k}"]`, "a header name and value without CR or LF", v);
+      if (k === "" || /[\r\n\0:]/.test(k)) check.fail(fn, `params.headers[${JSON.stringify(k)}]`, "a header name: not empty, without CR, LF, NUL or ':'", k);
+      if (!(typeof v === "string" || (typeof v === "number" && Number.isFinite(v)))) check.fail(fn, `params.headers[${JSON.stringify(k)}]`, "a string or a finite number", v);
+      if (typeof v === "string" && BAD_CHARS.test(v)) check.fail(fn, `params.headers[${JSON.stringify(k)}]`, "a header value without CR, LF or NUL", v);
     }
   }
   const to = p.timeout;
@@ -451,8 +474,16 @@ function* trequest(m: HttpModule, reqt: HttpRequestParams): Op<HttpResult<1>> {
     const r = adjustrequest(m, reqt);
     const c = yield* open(m, r);
     try {
-      let head = `${r.method ?? "GET"} ${r.uri} HTTP/1.1\r\n`;
-      for (const [k, v] of Object.entries(r.headers)) head += `${canonic(k)}: ${v}\r\n`;
+      // The arguments were checked at the call; this guards what changed since (a redirect's
+      // target, a headers object edited while the request ran).
+      let head = `${r.method ?? "GET"} ${r.uri} HTTP/1.1`;
+      if (BAD_CHARS.test(head)) fail("invalid request line: CR, LF or NUL in it");
+      head += "\r\n";
+      for (const [k, v] of Object.entries(r.headers)) {
+        const l = `${canonic(k)}: ${v}`;
+        if (BAD_CHARS.test(l)) fail(`invalid header '${k}': CR, LF or NUL in it`);
+        head += l + "\r\n";
+      }
       yield* send(c, head + "\r\n");
       if (r.source) yield* sendbody(c, r.headers, r.source);
       let [code, status] = yield* receivestatusline(c);
@@ -518,7 +549,7 @@ function* request(m: HttpModule, reqt: string | HttpRequestParams, body?: Data |
 
 /** Copas's parseRequest: the params of the simple form, and the array its body goes to. */
 function checkSimple(url: unknown, body: unknown): void {
-  check.string("http.request", "url", url);
+  if (BAD_CHARS.test(check.string("http.request", "url", url))) check.fail("http.request", "url", "a URL without CR, LF or NUL", url);
   if (body !== undefined && body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) {
     check.fail("http.request", "body", "a string, a Uint8Array, null or undefined", body);
   }
@@ -584,6 +615,7 @@ export class HttpModule implements TlsDefaults {
     }
     if (typeof reqt === "string") checkSimple(reqt, body); // argument checks at the call
     else checkParams(reqt);
+    checkModule(this);
     return request(this, reqt, body);
   }
 
