@@ -263,11 +263,28 @@ function* put(m: FtpModule, putt: string | FtpParams, body?: string | null): Op<
   return yield* session(m, t, putBody);
 }
 
+/** What may not appear in a command line: it would end it (command injection). */
+const BAD_CHARS = /[\r\n\0]/;
+
+function checkUrl(fn: string, url: string): void {
+  if (BAD_CHARS.test(url)) check.fail(fn, "url", "a URL without CR, LF or NUL", url);
+}
+
 function checkParams(fn: string, t: unknown): asserts t is FtpParams {
   if (typeof t !== "object" || t === null) check.fail(fn, "params", "a URL string or a table of request parameters", t);
   const p = t as FtpParams;
+  // Each goes onto a command line (or into the url that does): no CR, LF or NUL.
   for (const k of ["url", "host", "path", "argument", "command", "type", "user", "password"] as const) {
-    if (p[k] !== undefined && p[k] !== null && typeof p[k] !== "string") check.fail(fn, `params.${k}`, "a string", p[k]);
+    const v = p[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== "string") check.fail(fn, `params.${k}`, "a string", v);
+    if (BAD_CHARS.test(v)) check.fail(fn, `params.${k}`, "a string without CR, LF or NUL", v);
+  }
+  if (p.port !== undefined && p.port !== null) check.port(fn, "params.port", p.port);
+  const ck = p.check;
+  const isPat = (x: unknown) => typeof x === "string" || (typeof x === "number" && Number.isInteger(x));
+  if (ck !== undefined && ck !== null && !isPat(ck) && !(Array.isArray(ck) && ck.every(isPat))) {
+    check.fail(fn, "params.check", 'a reply code pattern ("2..", 250) or an array of them', ck);
   }
   for (const k of ["sink", "source", "create"] as const) {
     if (p[k] !== undefined && p[k] !== null && typeof p[k] !== "function") check.fail(fn, `params.${k}`, "a function", p[k]);
@@ -304,13 +321,17 @@ export class FtpModule {
   get(params: FtpParams): Op<[1, null] | [null, string]>;
   get(gett: string | FtpParams): Op<[string | 1, null] | [null, string]> {
     if (typeof gett !== "string") checkParams("ftp.get", gett);
+    else checkUrl("ftp.get", gett);
     return get(this, gett);
   }
 
   /** Op: uploads. `put(url, body)` or `put(params)` (from `params.source`) → `[bytesSent, null]` or `[null, err]`. */
   put(putt: string | FtpParams, body?: string | null): Op<[number, null] | [null, string]> {
     if (typeof putt !== "string") checkParams("ftp.put", putt);
-    else if (body !== undefined && body !== null && typeof body !== "string") check.fail("ftp.put", "body", "a string, null or undefined", body);
+    else {
+      checkUrl("ftp.put", putt);
+      if (body !== undefined && body !== null && typeof body !== "string") check.fail("ftp.put", "body", "a string, null or undefined", body);
+    }
     return put(this, putt, body);
   }
 

@@ -38,7 +38,8 @@ export interface SmtpMail {
 
 /** A message part: headers and a body (a string, a source, or parts). */
 export interface SmtpMessage {
-  headers?: Record<string, string>;
+  /** Header names and values (no CR, LF or NUL in either: a TypeError). */
+  headers?: Record<string, string | number>;
   body?: string | OpSourceSync | SmtpMultipart | SmtpMessage[];
   /** Time zone of the date header (default `smtp.ZONE`). */
   zone?: string;
@@ -90,7 +91,7 @@ export function dot(state: number, chunk: string): [string, number] {
   return [out, state];
 }
 
-function headerBlock(headers: Record<string, string>): string {
+function headerBlock(headers: Record<string, string | number>): string {
   let h = "";
   for (const [k, v] of Object.entries(headers)) h += `${k}: ${v}\r\n`;
   return h + "\r\n";
@@ -138,8 +139,25 @@ function* messageParts(m: SmtpModule, mesgt: SmtpMessage): Generator<Piece, void
   if (body !== undefined && body !== null) yield String(body);
 }
 
+/** What may not appear in a header name or value: it would end the line (header injection). */
+const BAD_CHARS = /[\r\n\0]/;
+
+function checkHeaders(h: unknown, arg: string): void {
+  if (h === undefined || h === null) return;
+  if (typeof h !== "object" || Array.isArray(h)) check.fail("smtp.message", arg, "an object of header names to values", h);
+  for (const [k, v] of Object.entries(h)) {
+    const name = `${arg}[${JSON.stringify(k)}]`;
+    if (k === "" || /[\r\n\0:]/.test(k)) check.fail("smtp.message", name, "a header name: not empty, without CR, LF, NUL or ':'", k);
+    if (!(typeof v === "string" || (typeof v === "number" && Number.isFinite(v)))) check.fail("smtp.message", name, "a string or a finite number", v);
+    if (typeof v === "string" && BAD_CHARS.test(v)) check.fail("smtp.message", name, "a header value without CR, LF or NUL", v);
+  }
+}
+
 function checkMessage(mesgt: unknown, arg: string): void {
   if (typeof mesgt !== "object" || mesgt === null) check.fail("smtp.message", arg, "a message table ({ headers?, body? })", mesgt);
+  checkHeaders((mesgt as SmtpMessage).headers, `${arg}.headers`);
+  const zone = (mesgt as SmtpMessage).zone;
+  if (zone !== undefined && zone !== null && (typeof zone !== "string" || BAD_CHARS.test(zone))) check.fail("smtp.message", `${arg}.zone`, "a string without CR, LF or NUL", zone);
   const b = (mesgt as SmtpMessage).body;
   if (b === undefined || b === null || typeof b === "string" || typeof b === "function") return;
   const parts = Array.isArray(b) ? b : (b as SmtpMultipart).parts;
@@ -248,6 +266,10 @@ export class SmtpModule {
     }
     if (mailt.source !== undefined && mailt.source !== null) check.func("smtp.send", "mailt.source", mailt.source);
     if (mailt.create !== undefined && mailt.create !== null) check.func("smtp.send", "mailt.create", mailt.create);
+    for (const k of ["server", "domain", "user", "password"] as const) {
+      if (mailt[k] !== undefined && mailt[k] !== null) check.string("smtp.send", `mailt.${k}`, mailt[k]);
+    }
+    if (mailt.port !== undefined && mailt.port !== null) check.port("smtp.send", "mailt.port", mailt.port);
     return send(this, mailt);
   }
 
@@ -257,8 +279,9 @@ export class SmtpModule {
    */
   message(mesgt: SmtpMessage): () => string | null | [null, string] {
     checkMessage(mesgt, "mesgt");
+    if (typeof this.USERAGENT !== "string" || BAD_CHARS.test(this.USERAGENT)) check.fail("smtp.message", "smtp.USERAGENT", "a string without CR, LF or NUL", this.USERAGENT);
     const lower: Record<string, string> = {};
-    for (const [k, v] of Object.entries(mesgt.headers ?? {})) lower[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries(mesgt.headers ?? {})) lower[k.toLowerCase()] = String(v);
     lower.date ??= rfcDate(this.copas.gettime()) + (mesgt.zone ?? this.ZONE);
     lower["x-mailer"] ??= this.USERAGENT;
     lower["mime-version"] = "1.0";
