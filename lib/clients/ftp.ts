@@ -102,22 +102,22 @@ function close(s: Session): void {
 }
 
 function* greet(s: Session): Op<void> {
-  const [code] = yield* tp.check(s.c, ["1..", "2.."]);
-  if (code < 200) yield* tp.check(s.c, "2..");
+  const [code] = yield* tp.check(s.c, ["1..", "2.."], s.m);
+  if (code < 200) yield* tp.check(s.c, "2..", s.m);
 }
 
 function* login(s: Session, user?: string, password?: string): Op<void> {
   yield* tp.command(s.c, "user", user ?? s.m.USER);
-  const [code] = yield* tp.check(s.c, ["2..", "331"]);
+  const [code] = yield* tp.check(s.c, ["2..", "331"], s.m);
   if (code === 331) {
     yield* tp.command(s.c, "pass", password ?? s.m.PASSWORD);
-    yield* tp.check(s.c, "2..");
+    yield* tp.check(s.c, "2..", s.m);
   }
 }
 
 function* pasv(s: Session): Op<void> {
   yield* tp.command(s.c, "pasv");
-  const [, reply] = yield* tp.check(s.c, "2..");
+  const [, reply] = yield* tp.check(s.c, "2..", s.m);
   const m = /(\d+)\D(\d+)\D(\d+)\D(\d+)\D(\d+)\D(\d+)/.exec(reply);
   if (m === null) tp.fail(reply);
   s.pasv = [`${m[1]}.${m[2]}.${m[3]}.${m[4]}`, Number(m[5]) * 256 + Number(m[6])];
@@ -147,7 +147,7 @@ function argumentOf(t: FtpParams): string | null {
 function* receive(s: Session, t: FtpParams): Op<void> {
   const data = yield* pasvconnect(s);
   yield* tp.command(s.c, t.command ?? "retr", argumentOf(t));
-  const [code] = yield* tp.check(s.c, ["1..", "2.."]);
+  const [code] = yield* tp.check(s.c, ["1..", "2.."], s.m);
   const snk: OpSink = t.sink ?? (() => 1);
   for (;;) {
     const [chunk, err, partial] = yield* data.receive(8192);
@@ -169,7 +169,7 @@ function* receive(s: Session, t: FtpParams): Op<void> {
       break;
     }
   }
-  if (code < 200) yield* tp.check(s.c, "2..");
+  if (code < 200) yield* tp.check(s.c, "2..", s.m);
   data.close();
   s.data = null;
 }
@@ -178,7 +178,7 @@ function* receive(s: Session, t: FtpParams): Op<void> {
 function* send(s: Session, t: FtpParams): Op<number> {
   const data = yield* pasvconnect(s);
   yield* tp.command(s.c, t.command ?? "stor", argumentOf(t));
-  const [code] = yield* tp.check(s.c, ["2..", "1.."]);
+  const [code] = yield* tp.check(s.c, ["2..", "1.."], s.m);
   let sent = 0;
   if (t.source) {
     for (;;) {
@@ -193,13 +193,13 @@ function* send(s: Session, t: FtpParams): Op<number> {
   }
   data.close();
   s.data = null;
-  if (code < 200) yield* tp.check(s.c, "2..");
+  if (code < 200) yield* tp.check(s.c, "2..", s.m);
   return sent;
 }
 
 function* quit(s: Session): Op<void> {
   yield* tp.command(s.c, "quit");
-  yield* tp.check(s.c, "2..");
+  yield* tp.check(s.c, "2..", s.m);
 }
 
 /** Runs `body` on an open session: greet, login, TYPE; then QUIT. Failures: `[null, err]`. */
@@ -212,7 +212,7 @@ function* session<T>(m: FtpModule, t: FtpParams, body: (s: Session, t: FtpParams
     yield* login(s, t.user, t.password);
     if (t.type !== undefined && t.type !== null) {
       yield* tp.command(s.c, "type", t.type);
-      yield* tp.check(s.c, "200");
+      yield* tp.check(s.c, "200", s.m);
     }
     const r = yield* body(s, t);
     yield* quit(s);
@@ -240,7 +240,7 @@ function* commandBody(s: Session, t: FtpParams): Op<1> {
   yield* tp.command(s.c, t.command!, t.argument);
   if (t.check !== undefined && t.check !== null) {
     const pats = (Array.isArray(t.check) ? t.check : [t.check]).map(String);
-    yield* tp.check(s.c, pats);
+    yield* tp.check(s.c, pats, s.m);
   }
   return 1;
 }
@@ -265,6 +265,17 @@ function* put(m: FtpModule, putt: string | FtpParams, body?: string | null): Op<
 
 /** What may not appear in a command line: it would end it (command injection). */
 const BAD_CHARS = /[\r\n\0]/;
+
+/** The module's settings, as a request would use them. */
+function checkModule(fn: string, m: FtpModule): void {
+  check.bound(fn, "ftp.MAXLINE", m.MAXLINE);
+  check.bound(fn, "ftp.MAXREPLYSIZE", m.MAXREPLYSIZE);
+  check.optSeconds(fn, "ftp.TIMEOUT", m.TIMEOUT);
+  check.port(fn, "ftp.PORT", m.PORT);
+  for (const k of ["USER", "PASSWORD"] as const) {
+    if (typeof m[k] !== "string" || BAD_CHARS.test(m[k])) check.fail(fn, `ftp.${k}`, "a string without CR, LF or NUL", m[k]);
+  }
+}
 
 function checkUrl(fn: string, url: string): void {
   if (BAD_CHARS.test(url)) check.fail(fn, "url", "a URL without CR, LF or NUL", url);
@@ -307,6 +318,12 @@ export class FtpModule {
   /** Login used when the url has none (anonymous FTP). */
   USER = "ftp";
   PASSWORD = "anonymous@anonymous.org";
+  /** Longest reply line taken from the server, bytes (past it: `[null, "reply line too long ..."]`). */
+  MAXLINE = tp.MAXLINE;
+  /** Most bytes of one (multi-line) reply. */
+  MAXREPLYSIZE = tp.MAXREPLYSIZE;
+  /** @internal */
+  readonly _name = "ftp";
 
   /** @internal use `copas.ftp` */
   constructor(copas: Copas) {
@@ -320,6 +337,7 @@ export class FtpModule {
   get(url: string): Op<[string, null] | [null, string]>;
   get(params: FtpParams): Op<[1, null] | [null, string]>;
   get(gett: string | FtpParams): Op<[string | 1, null] | [null, string]> {
+    checkModule("ftp.get", this);
     if (typeof gett !== "string") checkParams("ftp.get", gett);
     else checkUrl("ftp.get", gett);
     return get(this, gett);
@@ -327,6 +345,7 @@ export class FtpModule {
 
   /** Op: uploads. `put(url, body)` or `put(params)` (from `params.source`) → `[bytesSent, null]` or `[null, err]`. */
   put(putt: string | FtpParams, body?: string | null): Op<[number, null] | [null, string]> {
+    checkModule("ftp.put", this);
     if (typeof putt !== "string") checkParams("ftp.put", putt);
     else {
       checkUrl("ftp.put", putt);
@@ -337,6 +356,7 @@ export class FtpModule {
 
   /** Op: logs in, sends `command argument`, checks the reply against `check` if given, quits: `[1, null]` or `[null, err]`. */
   command(cmdt: FtpParams): Op<[1, null] | [null, string]> {
+    checkModule("ftp.command", this);
     checkParams("ftp.command", cmdt);
     if (typeof cmdt.command !== "string") check.fail("ftp.command", "params.command", "a string", cmdt.command);
     return session(this, cmdt, commandBody);

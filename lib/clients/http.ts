@@ -24,7 +24,7 @@ import type { Copas } from "../core/dispatcher.js";
 import type { CopasSocket } from "../core/wrap.js";
 import { BLOCKSIZE } from "./ltn12.js";
 import { pull, push as pushRaw, type OpSink, type OpSource } from "./pull.js";
-import { TpFailure as HttpFailure, created, fail, send } from "./tp.js";
+import { TpFailure as HttpFailure, MAXLINE, created, fail, line as tpLine, send } from "./tp.js";
 import * as check from "../common/check.js";
 import { parseUrl } from "./url.js";
 import type { Data, Op } from "../common/types.js";
@@ -157,7 +157,12 @@ const LINE_PARTS = ["url", "method", "uri", "scheme", "host", "path", "params", 
 
 /** The module's own strings that go into headers. */
 function checkModule(m: HttpModule): void {
-  if (typeof m.USERAGENT !== "string" || BAD_CHARS.test(m.USERAGENT)) check.fail("http.request", "http.USERAGENT", "a string without CR, LF or NUL", m.USERAGENT);
+  const fn = "http.request";
+  if (typeof m.USERAGENT !== "string" || BAD_CHARS.test(m.USERAGENT)) check.fail(fn, "http.USERAGENT", "a string without CR, LF or NUL", m.USERAGENT);
+  check.bound(fn, "http.MAXLINE", m.MAXLINE);
+  check.bound(fn, "http.MAXHEADERSIZE", m.MAXHEADERSIZE);
+  check.bound(fn, "http.MAXINTERIM", m.MAXINTERIM, 0);
+  check.optSeconds(fn, "http.TIMEOUT", m.TIMEOUT);
 }
 
 /** Checks the request table's types (TypeErrors, where Lua would fail later or not at all). */
@@ -318,35 +323,39 @@ function* push(snk: OpSink, chunk: string | null, err: string | null): Op<boolea
   return ok;
 }
 
-function* line(c: CopasSocket): Op<string> {
-  const [l, err] = yield* c.receive("*l");
-  if (l === null) fail(err);
-  return l;
+/** A line of at most `m.MAXLINE` bytes, checked as it grows (see tp.line). */
+function line(c: CopasSocket, m: HttpModule, what: string, prefix?: string): Op<string> {
+  return tpLine(c, m.MAXLINE, what, "http.MAXLINE", prefix);
 }
 
-/** Most bytes of header lines in one header block (LuaSocket 3.1's MAXHEADERSIZE). */
+/** Default most bytes of header lines in one header block (LuaSocket 3.1's MAXHEADERSIZE); `http.MAXHEADERSIZE`. */
 export const MAXHEADERSIZE = 65536;
+
+/** Default most interim `100 Continue` responses skipped before the final one; `http.MAXINTERIM`. */
+export const MAXINTERIM = 10;
 
 /**
  * Reads header lines up to the blank one into `headers` (folded values unfolded). A block
- * over MAXHEADERSIZE fails with "oversized", so a server cannot grow the table without bound.
+ * over `http.MAXHEADERSIZE` fails with "oversized", a line over `http.MAXLINE` with "<what>
+ * line too long", so a server cannot grow the table without bound.
  */
-function* receiveheaders(c: CopasSocket, headers: HttpHeaders): Op<HttpHeaders> {
-  let budget = MAXHEADERSIZE;
-  let l = yield* line(c);
+function* receiveheaders(c: CopasSocket, m: HttpModule, headers: HttpHeaders, what = "header"): Op<HttpHeaders> {
+  let budget = m.MAXHEADERSIZE;
+  const w = `${what} line`;
+  let l = yield* line(c, m, w);
   while (l !== "") {
     budget -= l.length;
     if (budget < 0) fail("oversized");
-    const m = /^(.*?):\s*(.*)$/s.exec(l);
-    if (m === null) fail("malformed reponse headers");
-    const name = m[1]!.toLowerCase();
-    let value = m[2]!;
-    l = yield* line(c);
+    const mt = /^(.*?):\s*(.*)$/s.exec(l);
+    if (mt === null) fail("malformed reponse headers");
+    const name = mt[1]!.toLowerCase();
+    let value = mt[2]!;
+    l = yield* line(c, m, w);
     while (/^\s/.test(l)) {
       value += l;
       budget -= l.length;
       if (budget < 0) fail("oversized");
-      l = yield* line(c);
+      l = yield* line(c, m, w);
     }
     if (name === "__proto__") continue;
     headers[name] = Object.prototype.hasOwnProperty.call(headers, name) ? `${headers[name]}, ${value}` : value;
@@ -371,36 +380,35 @@ function* sendbody(c: CopasSocket, headers: Record<string, string | number>, src
 }
 
 /** The status line: `[code, line]`, or `[null, firstBytes]` for an HTTP/0.9 answer. */
-function* receivestatusline(c: CopasSocket): Op<[number, string] | [null, string]> {
+function* receivestatusline(c: CopasSocket, mod: HttpModule): Op<[number, string] | [null, string]> {
   const [head, err] = yield* c.receive(5);
   if (head === null) fail(err);
   if (head !== "HTTP/") return [null, head];
-  const [status, err2] = yield* c.receive("*l", head);
-  if (status === null) fail(err2);
+  const status = yield* line(c, mod, "status line", head);
   const m = /HTTP\/\d*\.\d* (\d\d\d)/.exec(status);
   if (m === null) fail(status);
   return [Number(m[1]), status];
 }
 
 /** Reads the body into `snk`: chunked, by content-length, or until the server closes. */
-function* receivebody(c: CopasSocket, headers: HttpHeaders, snk: OpSink): Op<void> {
+function* receivebody(c: CopasSocket, m: HttpModule, headers: HttpHeaders, snk: OpSink): Op<void> {
   const te = headers["transfer-encoding"];
   const cl = headers["content-length"];
   if (te !== undefined && te !== "identity") {
     for (;;) {
-      const hex = (yield* line(c)).replace(/;.*/s, "").trim();
+      const hex = (yield* line(c, m, "chunk-size line")).replace(/;.*/s, "").trim();
       const size = /^[0-9a-fA-F]+$/.test(hex) ? parseInt(hex, 16) : NaN;
       if (Number.isNaN(size)) {
         yield* push(snk, null, "invalid chunk size");
         fail("invalid chunk size");
       }
       if (size === 0) {
-        yield* receiveheaders(c, headers); // trailers
+        yield* receiveheaders(c, m, headers, "trailer"); // trailers
         yield* push(snk, null, null);
         return;
       }
       if (!(yield* bylength(c, snk, size))) return;
-      yield* line(c);
+      yield* line(c, m, "chunk-size line"); // the CRLF after the chunk
     }
   }
   const length = cl !== undefined && /^\s*\d+\s*$/.test(cl) ? Number(cl) : null;
@@ -486,20 +494,21 @@ function* trequest(m: HttpModule, reqt: HttpRequestParams): Op<HttpResult<1>> {
       }
       yield* send(c, head + "\r\n");
       if (r.source) yield* sendbody(c, r.headers, r.source);
-      let [code, status] = yield* receivestatusline(c);
+      let [code, status] = yield* receivestatusline(c, m);
       if (code === null) {
         // HTTP/0.9: no status line nor headers, the body runs until the server closes.
         const snk = r.sink ?? (() => 1);
         if (yield* push(snk, status, null)) yield* untilclosed(c, snk);
         return [1, 200, null, null];
       }
-      while (code === 100) {
-        yield* receiveheaders(c, {});
-        const next = yield* receivestatusline(c);
+      for (let interim = 0; code === 100; interim++) {
+        if (interim >= m.MAXINTERIM) fail(`too many interim responses (over ${m.MAXINTERIM} '100 Continue'; http.MAXINTERIM)`);
+        yield* receiveheaders(c, m, {});
+        const next = yield* receivestatusline(c, m);
         if (next[0] === null) fail(next[1]);
         [code, status] = next;
       }
-      const headers = yield* receiveheaders(c, {});
+      const headers = yield* receiveheaders(c, m, {});
       const target = r.source ? null : shouldredirect(r, code, headers);
       if (target !== null) {
         location = headers.location!;
@@ -517,7 +526,7 @@ function* trequest(m: HttpModule, reqt: HttpRequestParams): Op<HttpResult<1>> {
         };
         continue;
       }
-      if (shouldreceivebody(r, code)) yield* receivebody(c, headers, r.sink ?? (() => 1));
+      if (shouldreceivebody(r, code)) yield* receivebody(c, m, headers, r.sink ?? (() => 1));
       // A hint that a redirect happened (as LuaSocket's tredirect).
       if (location !== null && headers.location === undefined) headers.location = location;
       return [1, code, headers, status];
@@ -595,6 +604,15 @@ export class HttpModule implements TlsDefaults {
   SSLOPTIONS: string | string[] = "all";
   /** "peer": the server's certificate and name are checked (Copas: "none", its bug #222). */
   SSLVERIFY: string | string[] = "peer";
+  /**
+   * Longest status, header, chunk-size or trailer line taken from a server, bytes, checked
+   * while the line grows (past it: `[null, "header line too long (...)"]`, ...).
+   */
+  MAXLINE = MAXLINE;
+  /** Most bytes of one header block (the headers, or the trailers): past it `[null, "oversized"]`. */
+  MAXHEADERSIZE = MAXHEADERSIZE;
+  /** Most `100 Continue` interim responses skipped before the final response. */
+  MAXINTERIM = MAXINTERIM;
 
   /** @internal use `copas.http` */
   constructor(copas: Copas) {

@@ -177,31 +177,31 @@ function* send(m: SmtpModule, mailt: SmtpMail): Op<[1, null] | [null, string]> {
     throw e;
   }
   try {
-    yield* tp.check(c, "2..");
+    yield* tp.check(c, "2..", m);
     yield* tp.command(c, "EHLO", mailt.domain ?? m.DOMAIN);
-    const [, ext] = yield* tp.check(c, "2..");
+    const [, ext] = yield* tp.check(c, "2..", m);
     if (mailt.user !== undefined && mailt.user !== null && mailt.password !== undefined && mailt.password !== null) {
       const b64 = (s: string) => Buffer.from(s, "latin1").toString("base64");
       if (/AUTH[^\n]+LOGIN/.test(ext)) {
         yield* tp.command(c, "AUTH", "LOGIN");
-        yield* tp.check(c, "3..");
+        yield* tp.check(c, "3..", m);
         yield* tp.command(c, b64(mailt.user));
-        yield* tp.check(c, "3..");
+        yield* tp.check(c, "3..", m);
         yield* tp.command(c, b64(mailt.password));
-        yield* tp.check(c, "2..");
+        yield* tp.check(c, "2..", m);
       } else if (/AUTH[^\n]+PLAIN/.test(ext)) {
         yield* tp.command(c, "AUTH", "PLAIN " + b64(`\0${mailt.user}\0${mailt.password}`));
-        yield* tp.check(c, "2..");
+        yield* tp.check(c, "2..", m);
       } else tp.fail("authentication not supported");
     }
     yield* tp.command(c, "MAIL", "FROM:" + mailt.from);
-    yield* tp.check(c, "2..");
+    yield* tp.check(c, "2..", m);
     for (const to of typeof mailt.rcpt === "string" ? [mailt.rcpt] : mailt.rcpt) {
       yield* tp.command(c, "RCPT", "TO:" + to);
-      yield* tp.check(c, "2..");
+      yield* tp.check(c, "2..", m);
     }
     yield* tp.command(c, "DATA");
-    yield* tp.check(c, "3..");
+    yield* tp.check(c, "3..", m);
     if (mailt.source) {
       let state = 2;
       for (;;) {
@@ -216,9 +216,9 @@ function* send(m: SmtpModule, mailt: SmtpMail): Op<[1, null] | [null, string]> {
       }
     }
     yield* tp.send(c, "\r\n.\r\n");
-    yield* tp.check(c, "2..");
+    yield* tp.check(c, "2..", m);
     yield* tp.command(c, "QUIT");
-    yield* tp.check(c, "2..");
+    yield* tp.check(c, "2..", m);
   } catch (e) {
     if (e instanceof tp.TpFailure) return [null, e.message];
     throw e;
@@ -249,6 +249,12 @@ export class SmtpModule {
   ZONE = "-0000";
   /** The x-mailer header. */
   USERAGENT = "LuaSocket 3.1.0";
+  /** Longest reply line taken from the server, bytes (past it: `[null, "reply line too long ..."]`). */
+  MAXLINE = tp.MAXLINE;
+  /** Most bytes of one (multi-line) reply. */
+  MAXREPLYSIZE = tp.MAXREPLYSIZE;
+  /** @internal */
+  readonly _name = "smtp";
   #seq = 0;
 
   /** @internal use `copas.smtp` */
@@ -270,6 +276,12 @@ export class SmtpModule {
       if (mailt[k] !== undefined && mailt[k] !== null) check.string("smtp.send", `mailt.${k}`, mailt[k]);
     }
     if (mailt.port !== undefined && mailt.port !== null) check.port("smtp.send", "mailt.port", mailt.port);
+    check.string("smtp.send", "smtp.SERVER", this.SERVER);
+    check.port("smtp.send", "smtp.PORT", this.PORT);
+    check.string("smtp.send", "smtp.DOMAIN", this.DOMAIN);
+    check.bound("smtp.send", "smtp.MAXLINE", this.MAXLINE);
+    check.bound("smtp.send", "smtp.MAXREPLYSIZE", this.MAXREPLYSIZE);
+    check.optSeconds("smtp.send", "smtp.TIMEOUT", this.TIMEOUT);
     return send(this, mailt);
   }
 

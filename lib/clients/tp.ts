@@ -18,33 +18,84 @@ export function fail(msg: string): never {
 /** Most lines of one multi-line reply (bounds what a server can make the client hold). */
 const MAX_REPLY_LINES = 10000;
 
+/**
+ * Default longest line the clients take from a server, in bytes: an HTTP status, header,
+ * chunk-size or trailer line, an SMTP or FTP reply line (`http.MAXLINE`, `smtp.MAXLINE`,
+ * `ftp.MAXLINE`).
+ */
+export const MAXLINE = 65536;
+
+/** Default most bytes of one SMTP or FTP reply, all its lines (`smtp.MAXREPLYSIZE`, `ftp.MAXREPLYSIZE`). */
+export const MAXREPLYSIZE = 1048576;
+
+/** The bounds of a command/reply client (the SmtpModule and FtpModule fields). */
+export interface TpLimits {
+  MAXLINE: number;
+  MAXREPLYSIZE: number;
+  /** @internal "smtp" or "ftp", to name the setting in an error. */
+  readonly _name: string;
+}
+
+/**
+ * Op: one line, as `receive("*l")` gives it ("\r" dropped, "\n" removed), of at most `max`
+ * bytes (after `prefix`, which counts). The bound is checked while the line grows, not once it
+ * ended: the line is assembled from partial receives, each no more than what the socket had
+ * queued (its receive buffer bound), so an endless line costs at most `max` plus one buffer.
+ * Nothing past the line's end is read. Fails with "<what> too long (over <max> bytes; <setting>)",
+ * or with the receive's error ("closed", "timeout", ...).
+ *
+ * Every partial receive is an op with the socket's own timeout, so a server trickling bytes
+ * holds a line for at most `max` such waits (the bound, not a deadline).
+ */
+export function* line(c: CopasSocket, max: number, what: string, setting: string, prefix = ""): Op<string> {
+  let parts: string[] | null = null;
+  let n = prefix.length;
+  for (;;) {
+    const [l, err, part] = yield* c.receivepartial("*l");
+    if (l !== null) {
+      n += l.length;
+      if (n > max) fail(`${what} too long (over ${max} bytes; ${setting})`);
+      if (parts === null) return prefix === "" ? l : prefix + l;
+      parts.push(l);
+      return parts.join("");
+    }
+    // A partial result ("timeout", "wantread") that grew: the line goes on.
+    if (part === null || part === "" || (err !== "timeout" && err !== "wantread" && err !== "wantwrite")) fail(err);
+    n += part.length;
+    if (n > max) fail(`${what} too long (over ${max} bytes; ${setting})`);
+    if (parts === null) parts = prefix === "" ? [part] : [prefix, part];
+    else parts.push(part);
+  }
+}
+
 /** One reply: `[code, text]` (lines joined with "\n"). */
-export function* getReply(c: CopasSocket): Op<[string, string]> {
-  const [line, err] = yield* c.receive("*l");
-  if (line === null) fail(err);
-  const m = /^(\d\d\d)(.?)/.exec(line);
+export function* getReply(c: CopasSocket, lim: TpLimits): Op<[string, string]> {
+  const setting = lim._name;
+  const first = yield* line(c, lim.MAXLINE, "reply line", `${setting}.MAXLINE`);
+  const m = /^(\d\d\d)(.?)/.exec(first);
   if (m === null) fail("invalid server reply");
   const code = m[1]!;
-  let reply = line;
-  if (m[2] === "-") {
-    for (let n = 0; ; n++) {
-      const [next, err2] = yield* c.receive("*l");
-      if (next === null) fail(err2);
-      if (n >= MAX_REPLY_LINES) fail("invalid server reply");
-      reply += "\n" + next;
-      const m2 = /^(\d\d\d)(.?)/.exec(next);
-      if (m2 !== null && m2[1] === code && m2[2] === " ") break;
-    }
+  if (m[2] !== "-") return [code, first];
+  const lines = [first];
+  let size = first.length;
+  for (let n = 0; ; n++) {
+    const next = yield* line(c, lim.MAXLINE, "reply line", `${setting}.MAXLINE`);
+    if (n >= MAX_REPLY_LINES) fail("invalid server reply");
+    size += next.length + 1;
+    if (size > lim.MAXREPLYSIZE) fail(`reply too long (over ${lim.MAXREPLYSIZE} bytes; ${setting}.MAXREPLYSIZE)`);
+    lines.push(next);
+    const m2 = /^(\d\d\d)(.?)/.exec(next);
+    if (m2 !== null && m2[1] === code && m2[2] === " ") break;
   }
-  return [code, reply];
+  return [code, lines.join("\n")];
 }
 
 /**
  * Reads a reply and checks its code against `ok` (a pattern like "2.." or a list of them):
  * `[code, reply]`; a reply that does not match fails with its text.
  */
-export function* check(c: CopasSocket, ok: string | string[]): Op<[number, string]> {
-  const [code, reply] = yield* getReply(c);
+export function* check(c: CopasSocket, ok: string | string[], lim: TpLimits): Op<[number, string]> {
+  const [code, reply] = yield* getReply(c, lim);
   const pats = typeof ok === "string" ? [ok] : ok;
   for (const p of pats) if (new RegExp(p).test(code)) return [Number(code), reply];
   return fail(reply);

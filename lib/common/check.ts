@@ -70,3 +70,9 @@ export function optCount(fn: string, arg: string, v: unknown): number | undefine
   if (typeof v !== "number" || !(v >= 0) || v === Infinity) fail(fn, arg, "a finite number >= 0, null or undefined", v);
   return v;
 }
+
+/** A bound set on a module (`http.MAXLINE`, ...): an integer >= `min`, finite (a bound, never "none"). */
+export function bound(fn: string, arg: string, v: unknown, min = 1): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) fail(fn, arg, `an integer >= ${min} (a finite bound)`, v);
+  return v;
+}
