@@ -13,7 +13,7 @@
 
 import type { Copas } from "../core/dispatcher.js";
 import { parseUrl } from "./url.js";
-import { pull, push, type OpSink, type OpSource } from "./pull.js";
+import { boundedTable, pull, push, type OpSink, type OpSource } from "./pull.js";
 import * as tp from "./tp.js";
 import * as check from "../common/check.js";
 import type { Op } from "../common/types.js";
@@ -249,8 +249,8 @@ function* get(m: FtpModule, gett: string | FtpParams): Op<[string | 1, null] | [
   if (typeof gett !== "string") return yield* session(m, gett, getBody);
   const t = parsed(gett);
   if (typeof t === "string") return [null, t];
-  const [sink, parts] = m.copas.ltn12.sink.table<string[]>();
-  t.sink = sink as OpSink;
+  const [sink, parts] = boundedTable(m.MAXBODYSIZE, "ftp.MAXBODYSIZE");
+  t.sink = sink;
   const r = yield* session(m, t, getBody);
   return r[0] === null ? r : [parts.join(""), null];
 }
@@ -270,6 +270,7 @@ const BAD_CHARS = /[\r\n\0]/;
 function checkModule(fn: string, m: FtpModule): void {
   check.bound(fn, "ftp.MAXLINE", m.MAXLINE);
   check.bound(fn, "ftp.MAXREPLYSIZE", m.MAXREPLYSIZE);
+  if (m.MAXBODYSIZE !== Infinity) check.bound(fn, "ftp.MAXBODYSIZE", m.MAXBODYSIZE, 0);
   check.optSeconds(fn, "ftp.TIMEOUT", m.TIMEOUT);
   check.port(fn, "ftp.PORT", m.PORT);
   for (const k of ["USER", "PASSWORD"] as const) {
@@ -322,6 +323,12 @@ export class FtpModule {
   MAXLINE = tp.MAXLINE;
   /** Most bytes of one (multi-line) reply. */
   MAXREPLYSIZE = tp.MAXREPLYSIZE;
+  /**
+   * Most bytes `get(url)` collects into its string (64 MiB; past it `[null, "body too large
+   * (...)"]`); `get(params)` with a sink streams and is not bounded here. Infinity: up to the
+   * longest string JavaScript can hold.
+   */
+  MAXBODYSIZE = 64 * 1024 * 1024;
   /** @internal */
   readonly _name = "ftp";
 

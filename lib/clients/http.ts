@@ -23,7 +23,7 @@
 import type { Copas } from "../core/dispatcher.js";
 import type { CopasSocket } from "../core/wrap.js";
 import { BLOCKSIZE } from "./ltn12.js";
-import { pull, push as pushRaw, type OpSink, type OpSource } from "./pull.js";
+import { boundedTable, pull, push as pushRaw, type OpSink, type OpSource } from "./pull.js";
 import { TpFailure as HttpFailure, MAXLINE, created, fail, line as tpLine, send } from "./tp.js";
 import * as check from "../common/check.js";
 import { parseUrl } from "./url.js";
@@ -162,6 +162,7 @@ function checkModule(m: HttpModule): void {
   check.bound(fn, "http.MAXLINE", m.MAXLINE);
   check.bound(fn, "http.MAXHEADERSIZE", m.MAXHEADERSIZE);
   check.bound(fn, "http.MAXINTERIM", m.MAXINTERIM, 0);
+  if (m.MAXBODYSIZE !== Infinity) check.bound(fn, "http.MAXBODYSIZE", m.MAXBODYSIZE, 0);
   check.optSeconds(fn, "http.TIMEOUT", m.TIMEOUT);
 }
 
@@ -330,6 +331,9 @@ function line(c: CopasSocket, m: HttpModule, what: string, prefix?: string): Op<
 
 /** Default most bytes of header lines in one header block (LuaSocket 3.1's MAXHEADERSIZE); `http.MAXHEADERSIZE`. */
 export const MAXHEADERSIZE = 65536;
+
+/** Default most bytes the simple form collects into its body string (64 MiB); `http.MAXBODYSIZE`. */
+export const MAXBODYSIZE = 64 * 1024 * 1024;
 
 /** Default most interim `100 Continue` responses skipped before the final one; `http.MAXINTERIM`. */
 export const MAXINTERIM = 10;
@@ -566,7 +570,7 @@ function checkSimple(url: unknown, body: unknown): void {
 
 function parseRequest(m: HttpModule, url: string, body?: Data | null): [HttpRequestParams, string[]] {
   checkSimple(url, body);
-  const [sink, target] = m.copas.ltn12.sink.table<string[]>();
+  const [sink, target] = boundedTable(m.MAXBODYSIZE, "http.MAXBODYSIZE");
   const params: HttpRequestParams = { url, sink: sink as OpSink };
   if (body !== undefined && body !== null) {
     params.source = m.copas.ltn12.source.string(body);
@@ -613,6 +617,12 @@ export class HttpModule implements TlsDefaults {
   MAXHEADERSIZE = MAXHEADERSIZE;
   /** Most `100 Continue` interim responses skipped before the final response. */
   MAXINTERIM = MAXINTERIM;
+  /**
+   * Most bytes of the body the simple form (`request(url)`) collects into its string (past it:
+   * `[null, "body too large (...)"]`); a request with a `sink` streams and is not bounded here.
+   * Infinity: up to the longest string JavaScript can hold.
+   */
+  MAXBODYSIZE = MAXBODYSIZE;
 
   /** @internal use `copas.http` */
   constructor(copas: Copas) {

@@ -37,3 +37,26 @@ export function* push(snk: OpSink, chunk: string | null, err: string | null): Op
   const [ok, e] = split(r);
   return [!!ok, e];
 }
+
+/** Most chars a JavaScript string can hold (V8's String::kMaxLength): a longer body could not be joined. */
+const MAX_STRING = 2 ** 29 - 24;
+
+/**
+ * A table sink for the string forms (`http.request(url)`, `ftp.get(url)`) that refuses more than
+ * `max` bytes in all: the request then fails with "body too large (over <max> bytes; <setting>)",
+ * where joining the parts could have run out of memory or thrown a RangeError.
+ */
+export function boundedTable(max: number, setting: string): [OpSink, string[]] {
+  const out: string[] = [];
+  const limit = Math.min(max, MAX_STRING);
+  let n = 0;
+  const sink = (chunk: Data | null) => {
+    if (chunk === null || chunk === undefined) return 1;
+    const s = text(chunk);
+    n += s.length;
+    if (n > limit) return [null, `body too large (over ${limit} bytes; ${setting})`];
+    out.push(s);
+    return 1;
+  };
+  return [sink, out];
+}

@@ -192,3 +192,69 @@ describe("smtp and ftp: bounded reply lines", () => {
     expect(e.sent).to.be.below(1024 * 1024);
   });
 });
+
+describe("the string forms' bodies are bounded (no RangeError joining a huge body)", () => {
+  async function httpBody(max: number, size: number, withSink = false): Promise<unknown> {
+    const { copas, net } = sim();
+    copas.http.MAXBODYSIZE = max;
+    const [server] = await net.socket.bind("h", 80);
+    copas.addserver(
+      server!,
+      copas.handler(function* (skt: CopasSocket) {
+        for (;;) {
+          const [l] = yield* skt.receive();
+          if (l === null || l === "") break;
+        }
+        yield* skt.send(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n${"b".repeat(size)}`);
+      }),
+    );
+    let r: unknown;
+    await run(copas, function* () {
+      if (withSink) {
+        let n = 0;
+        const res = yield* copas.http.request({ url: "http://h/", sink: (c) => ((n += c === null ? 0 : c.length), 1) });
+        r = [res[0], n];
+      } else r = yield* copas.http.request("http://h/");
+      copas.removeserver(server!);
+    });
+    return r;
+  }
+
+  it("http.request(url): past http.MAXBODYSIZE [null, 'body too large ...']; a sink streams past it", async () => {
+    expect(new (await import("copas")).Copas().http.MAXBODYSIZE).to.equal(64 * 1024 * 1024);
+    expect(((await httpBody(10, 10)) as unknown[])[0]).to.equal("bbbbbbbbbb");
+    expect(await httpBody(10, 11)).to.deep.equal([null, "body too large (over 10 bytes; http.MAXBODYSIZE)"]);
+    expect(await httpBody(10, 100000, true)).to.deep.equal([1, 100000]);
+  });
+
+  it("ftp.get(url): past ftp.MAXBODYSIZE [null, 'body too large ...']", async () => {
+    const { copas, net } = sim();
+    copas.ftp.MAXBODYSIZE = 100;
+    const [server] = await net.socket.bind("ftp", 21);
+    const [data] = await net.socket.bind("10.0.0.9", 20);
+    copas.addserver(
+      data!,
+      copas.handler(function* (skt: CopasSocket) {
+        yield* skt.send("z".repeat(5000));
+      }),
+    );
+    copas.addserver(
+      server!,
+      copas.handler(function* (skt: CopasSocket) {
+        yield* skt.send("220 hi\r\n");
+        for (;;) {
+          const [l] = yield* skt.receive();
+          if (l === null) return;
+          yield* skt.send(l.startsWith("user") ? "230 in\r\n" : l.startsWith("pasv") ? "227 (10,0,0,9,0,20)\r\n" : l.startsWith("retr") ? "150 go\r\n" : "221 bye\r\n");
+        }
+      }),
+    );
+    let r: unknown;
+    await run(copas, function* () {
+      r = yield* copas.ftp.get("ftp://ftp/f");
+      copas.removeserver(server!);
+      copas.removeserver(data!);
+    });
+    expect(r).to.deep.equal([null, "body too large (over 100 bytes; ftp.MAXBODYSIZE)"]);
+  });
+});
