@@ -171,7 +171,7 @@ function checkParams(p: HttpRequestParams): void {
   const fn = "http.request";
   if (p.url !== undefined && p.url !== null && typeof p.url !== "string") check.fail(fn, "params.url", "a string", p.url);
   if (p.method !== undefined && p.method !== null && typeof p.method !== "string") check.fail(fn, "params.method", "a string", p.method);
-  if (p.headers !== undefined && p.headers !== null && typeof p.headers !== "object") check.fail(fn, "params.headers", "an object of header names to values", p.headers);
+  if (p.headers !== undefined && p.headers !== null && (typeof p.headers !== "object" || Array.isArray(p.headers))) check.fail(fn, "params.headers", "an object of header names to values", p.headers);
   for (const k of ["source", "sink", "create"] as const) {
     const v = p[k];
     if (v !== undefined && v !== null && typeof v !== "function") check.fail(fn, `params.${k}`, "a function", v);
@@ -200,7 +200,12 @@ function checkParams(p: HttpRequestParams): void {
     }
   } else if (to !== undefined && to !== null) check.number(fn, "params.timeout", to);
   const mr = p.maxredirects;
-  if (mr !== undefined && mr !== null && mr !== false && typeof mr !== "number") check.fail(fn, "params.maxredirects", "a number or false", mr);
+  // NaN compared false against the count: it meant "no limit" without saying so.
+  if (mr !== undefined && mr !== null && mr !== false && !(typeof mr === "number" && (Number.isInteger(mr) || mr === Infinity) && mr >= 0)) {
+    check.fail(fn, "params.maxredirects", "an integer >= 0, Infinity or false", mr);
+  }
+  const rd = p.redirect;
+  if (rd !== undefined && rd !== null && typeof rd !== "boolean" && rd !== "all") check.fail(fn, "params.redirect", 'true, false or "all"', rd);
 }
 
 /** Defaults of https requests (Copas's http.SSL*; verify is "peer", not Copas's "none": #222). */

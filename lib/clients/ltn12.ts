@@ -74,6 +74,7 @@ function step(src: Source, snk: Sink): [1, null] | [null, string | null] {
 function all(src: Source, snk: Sink, stepper?: typeof step | null): PumpResult {
   check.func("ltn12.pump.all", "src", src);
   check.func("ltn12.pump.all", "snk", snk);
+  if (stepper !== undefined && stepper !== null) check.func("ltn12.pump.all", "step", stepper);
   const f = stepper ?? step;
   for (;;) {
     const [ret, err] = f(src, snk);
