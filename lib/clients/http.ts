@@ -20,9 +20,9 @@
 // not); the URL fragment is not sent; bodies are read in bounded blocks (a chunk of any
 // declared size, too).
 
-import type { Copas } from "../core/dispatcher.js";
+import type { Dispatcher } from "../core/dispatcher.js";
 import type { CopasSocket } from "../core/wrap.js";
-import { BLOCKSIZE } from "./ltn12.js";
+import { BLOCKSIZE, ltn12 } from "./ltn12.js";
 import { boundedTable, pull, push as pushRaw, type OpSink, type OpSource } from "./pull.js";
 import { TpFailure as HttpFailure, MAXLINE, created, fail, line as tpLine, send } from "./tp.js";
 import * as check from "../common/check.js";
@@ -220,7 +220,7 @@ interface TlsDefaults {
  * (SNI: the host name, never an IP literal), refusing https → http redirects unless
  * `params.redirect === "all"`.
  */
-function getcreatefunc(d: Copas, m: TlsDefaults, params: HttpRequestParams = {}): (reqt: HttpRequest) => unknown {
+function getcreatefunc(d: Dispatcher, m: TlsDefaults, params: HttpRequestParams = {}): (reqt: HttpRequest) => unknown {
   const given = params.sslparams ?? {};
   const wrap: Record<string, unknown> = { ...(given.wrap ?? {}) };
   for (const k of ["protocol", "options", "verify", "cafile", "certificate", "key"] as const) {
@@ -578,7 +578,7 @@ function parseRequest(m: HttpModule, url: string, body?: Data | null): [HttpRequ
   const [sink, target] = boundedTable(m.MAXBODYSIZE, "http.MAXBODYSIZE");
   const params: HttpRequestParams = { url, sink: sink as OpSink };
   if (body !== undefined && body !== null) {
-    params.source = m.copas.ltn12.source.string(body);
+    params.source = ltn12.source.string(body);
     params.headers = {
       "content-length": typeof body === "string" ? body.length : body.byteLength,
       "content-type": "application/x-www-form-urlencoded",
@@ -599,7 +599,7 @@ function parseRequest(m: HttpModule, url: string, body?: Data | null): [HttpRequ
  */
 export class HttpModule implements TlsDefaults {
   /** The dispatcher requests run on. */
-  readonly copas: Copas;
+  readonly copas: Dispatcher;
   /** Seconds of each copas timeout (connect, send, receive) unless a request says otherwise. */
   TIMEOUT = 60;
   /** Default port of http. */
@@ -630,7 +630,7 @@ export class HttpModule implements TlsDefaults {
   MAXBODYSIZE = MAXBODYSIZE;
 
   /** @internal use `copas.http` */
-  constructor(copas: Copas) {
+  constructor(copas: Dispatcher) {
     this.copas = copas;
   }
 
@@ -665,6 +665,6 @@ export class HttpModule implements TlsDefaults {
 }
 
 /** @internal `copas.http` of a dispatcher. */
-export function makeHttpModule(d: Copas): HttpModule {
+export function makeHttpModule(d: Dispatcher): HttpModule {
   return new HttpModule(d);
 }
