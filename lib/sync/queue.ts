@@ -199,7 +199,7 @@ export function makeQueueModule(d: Dispatcher): QueueModule {
   let unnamed = 0;
   return {
     new<T>(opts?: QueueOptions | null): Queue<T> {
-      if (opts !== undefined && opts !== null && typeof opts !== "object") check.fail("queue.new", "opts", "an object, null or undefined", opts);
+      if (opts !== undefined && opts !== null && (typeof opts !== "object" || Array.isArray(opts))) check.fail("queue.new", "opts", "an object ({ name? }), null or undefined", opts);
       const name = opts?.name;
       if (name !== undefined && name !== null) check.string("queue.new", "opts.name", name);
       return new Queue<T>(d, name ?? `copas_queue_${++unnamed}`);

@@ -138,7 +138,7 @@ export function makeTimerModule(d: Dispatcher): TimerModule {
   let unnamed = 0;
   return {
     new<P>(opts: TimerOptions<P>): Timer<P> {
-      if (typeof opts !== "object" || opts === null) check.fail("timer.new", "opts", "an object", opts);
+      if (typeof opts !== "object" || opts === null || Array.isArray(opts)) check.fail("timer.new", "opts", "an object ({ delay, callback, ... })", opts);
       if (typeof opts.delay !== "number" || !(opts.delay >= 0)) check.fail("timer.new", "opts.delay", "a number >= 0 (seconds)", opts.delay);
       check.func("timer.new", "opts.callback", opts.callback);
       const initial = check.optSeconds("timer.new", "opts.initial_delay", opts.initial_delay);
