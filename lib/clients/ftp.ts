@@ -91,7 +91,7 @@ interface Session {
 function* open(m: FtpModule, t: FtpParams): Op<Session> {
   if (t.host === undefined || t.host === null || t.host === "") tp.fail("missing hostname");
   const d = m.copas;
-  const c = tp.created(d, t.create ? t.create() : d.wrap(d.socket.tcp()));
+  const c = tp.created(d, t.create ? t.create() : d.wrap(d.socket.tcp()), "ftp", "params.create");
   yield* tp.connect(c, t.host, t.port ?? m.PORT, m.TIMEOUT);
   return { m, c, data: null, pasv: null };
 }
@@ -284,7 +284,7 @@ function checkUrl(fn: string, url: string): void {
 }
 
 function checkParams(fn: string, t: unknown): asserts t is FtpParams {
-  if (typeof t !== "object" || t === null) check.fail(fn, "params", "a URL string or a table of request parameters", t);
+  if (!check.isTable(t)) check.fail(fn, "params", "a URL string or a table of request parameters", t);
   const p = t as FtpParams;
   // Each goes onto a command line (or into the url that does): no CR, LF or NUL.
   for (const k of ["url", "host", "path", "argument", "command", "type", "user", "password"] as const) {

@@ -171,7 +171,7 @@ function checkParams(p: HttpRequestParams): void {
   const fn = "http.request";
   if (p.url !== undefined && p.url !== null && typeof p.url !== "string") check.fail(fn, "params.url", "a string", p.url);
   if (p.method !== undefined && p.method !== null && typeof p.method !== "string") check.fail(fn, "params.method", "a string", p.method);
-  if (p.headers !== undefined && p.headers !== null && (typeof p.headers !== "object" || Array.isArray(p.headers))) check.fail(fn, "params.headers", "an object of header names to values", p.headers);
+  if (p.headers !== undefined && p.headers !== null && !check.isTable(p.headers)) check.fail(fn, "params.headers", "an object of header names to values", p.headers);
   for (const k of ["source", "sink", "create"] as const) {
     const v = p[k];
     if (v !== undefined && v !== null && typeof v !== "function") check.fail(fn, `params.${k}`, "a function", v);
@@ -192,7 +192,21 @@ function checkParams(p: HttpRequestParams): void {
       if (typeof v === "string" && BAD_CHARS.test(v)) check.fail(fn, `params.headers[${JSON.stringify(k)}]`, "a header value without CR, LF or NUL", v);
     }
   }
+  // TLS keys (used by https; checked for http too, so a mistake does not wait for a redirect).
+  for (const k of ["protocol", "cafile", "certificate", "key"] as const) {
+    const v = p[k];
+    if (v !== undefined && v !== null && typeof v !== "string") check.fail(fn, `params.${k}`, "a string", v);
+  }
+  for (const k of ["verify", "options"] as const) {
+    const v = p[k];
+    if (v !== undefined && v !== null && typeof v !== "string" && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) {
+      check.fail(fn, `params.${k}`, "a string or an array of strings", v);
+    }
+  }
+  const sp = p.sslparams;
+  if (sp !== undefined && sp !== null && !check.isTable(sp)) check.fail(fn, "params.sslparams", "an object ({ wrap, sni })", sp);
   const to = p.timeout;
+  if (typeof to === "object" && to !== null && !check.isTable(to)) check.fail(fn, "params.timeout", "a number of seconds or { connect?, send?, receive? }", to);
   if (typeof to === "object" && to !== null) {
     for (const k of Object.keys(to)) {
       if (!TIMEOUT_KEYS.has(k)) throw new TypeError(`'${k}' is not a valid timeout option. Valid: 'connect', 'send', 'receive'`);
@@ -464,7 +478,7 @@ const BLOCKSIZE_NET = 4 * BLOCKSIZE;
 
 /** Creates, times and connects the request's socket (closed again on failure). */
 function* open(m: HttpModule, r: HttpRequest): Op<CopasSocket> {
-  const c = created(m.copas, r.create!(r));
+  const c = created(m.copas, r.create!(r), "http.request", "params.create");
   try {
     const to = r.timeout ?? m.TIMEOUT;
     if (typeof to === "object") c.settimeouts(to.connect ?? m.TIMEOUT, to.send ?? m.TIMEOUT, to.receive ?? m.TIMEOUT);
@@ -553,7 +567,7 @@ function* request(m: HttpModule, reqt: string | HttpRequestParams, body?: Data |
     if (r[0] === null) return r;
     return [target.join(""), r[1], r[2], r[3]];
   }
-  if (typeof reqt !== "object" || reqt === null) check.fail("http.request", "reqt", "a URL string or a table of request parameters", reqt);
+  if (!check.isTable(reqt)) check.fail("http.request", "reqt", "a URL string or a table of request parameters", reqt);
   checkParams(reqt);
   const r: HttpRequestParams = { ...reqt };
   r.create ??= getcreatefunc(m.copas, m, reqt);
@@ -643,7 +657,7 @@ export class HttpModule implements TlsDefaults {
   request(url: string, body?: Data | null): Op<HttpResult<string>>;
   request(params: HttpRequestParams): Op<HttpResult<1>>;
   request(reqt: string | HttpRequestParams, body?: Data | null): Op<HttpResult<string | 1>> {
-    if (typeof reqt !== "string" && (typeof reqt !== "object" || reqt === null)) {
+    if (typeof reqt !== "string" && !check.isTable(reqt)) {
       check.fail("http.request", "reqt", "a URL string or a table of request parameters", reqt);
     }
     if (typeof reqt === "string") checkSimple(reqt, body); // argument checks at the call

@@ -144,7 +144,7 @@ const BAD_CHARS = /[\r\n\0]/;
 
 function checkHeaders(h: unknown, arg: string): void {
   if (h === undefined || h === null) return;
-  if (typeof h !== "object" || Array.isArray(h)) check.fail("smtp.message", arg, "an object of header names to values", h);
+  if (!check.isTable(h)) check.fail("smtp.message", arg, "an object of header names to values", h);
   for (const [k, v] of Object.entries(h)) {
     const name = `${arg}[${JSON.stringify(k)}]`;
     if (k === "" || /[\r\n\0:]/.test(k)) check.fail("smtp.message", name, "a header name: not empty, without CR, LF, NUL or ':'", k);
@@ -154,7 +154,7 @@ function checkHeaders(h: unknown, arg: string): void {
 }
 
 function checkMessage(mesgt: unknown, arg: string): void {
-  if (typeof mesgt !== "object" || mesgt === null) check.fail("smtp.message", arg, "a message table ({ headers?, body? })", mesgt);
+  if (!check.isTable(mesgt)) check.fail("smtp.message", arg, "a message table ({ headers?, body? })", mesgt);
   checkHeaders((mesgt as SmtpMessage).headers, `${arg}.headers`);
   const zone = (mesgt as SmtpMessage).zone;
   if (zone !== undefined && zone !== null && (typeof zone !== "string" || BAD_CHARS.test(zone))) check.fail("smtp.message", `${arg}.zone`, "a string without CR, LF or NUL", zone);
@@ -170,7 +170,7 @@ function* send(m: SmtpModule, mailt: SmtpMail): Op<[1, null] | [null, string]> {
   const d = m.copas;
   let c;
   try {
-    c = tp.created(d, mailt.create ? mailt.create() : d.wrap(d.socket.tcp()));
+    c = tp.created(d, mailt.create ? mailt.create() : d.wrap(d.socket.tcp()), "smtp.send", "mailt.create");
     yield* tp.connect(c, mailt.server ?? m.SERVER, mailt.port ?? m.PORT, m.TIMEOUT);
   } catch (e) {
     if (e instanceof tp.TpFailure) return [null, e.message];
@@ -264,7 +264,7 @@ export class SmtpModule {
 
   /** Op: sends a mail: `[1, null]`, or `[null, err]` (a server's reply text, or a socket error). */
   send(mailt: SmtpMail): Op<[1, null] | [null, string]> {
-    if (typeof mailt !== "object" || mailt === null) check.fail("smtp.send", "mailt", "a mail table ({ from, rcpt, source, ... })", mailt);
+    if (!check.isTable(mailt)) check.fail("smtp.send", "mailt", "a mail table ({ from, rcpt, source, ... })", mailt);
     check.string("smtp.send", "mailt.from", mailt.from);
     const r = mailt.rcpt;
     if (typeof r !== "string" && !(Array.isArray(r) && r.every((x) => typeof x === "string"))) {

@@ -7,6 +7,7 @@
 
 import { CopasSocket } from "../core/wrap.js";
 import type { Op } from "../common/types.js";
+import { fail as failArg } from "../common/check.js";
 
 /** A protocol failure: the client's op returns `[null, message]`. */
 export class TpFailure extends Error {}
@@ -117,13 +118,22 @@ export function* send(c: CopasSocket, data: string): Op<void> {
   if (ok === null) fail(err);
 }
 
-/** `create()` of a client: a copas socket, or fails with the error it returned. */
-export function created(d: { wrap(s: never): CopasSocket }, r: unknown): CopasSocket {
+/**
+ * `create()` of a client: a copas socket, or fails with the error it returned. Anything else is
+ * a TypeError naming the create parameter (`fn`, `arg`), not wrap's.
+ */
+export function created(d: { wrap(s: never): CopasSocket }, r: unknown, fn: string, arg: string): CopasSocket {
   if (Array.isArray(r)) {
     if (r[0] === null || r[0] === undefined) fail(String(r[1]));
     r = r[0];
   }
-  return r instanceof CopasSocket ? r : d.wrap(r as never);
+  if (r instanceof CopasSocket) return r;
+  try {
+    return d.wrap(r as never);
+  } catch (e) {
+    if (e instanceof TypeError) failArg(fn, arg, "a function giving a socket, or [null, err]", r);
+    throw e;
+  }
 }
 
 /** Connects `c` with copas timeout `timeout` on every phase; closes it and fails on error. */

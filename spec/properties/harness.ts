@@ -166,6 +166,8 @@ export interface Case {
   name: string;
   /** The argument's name as the TypeError gives it, e.g. "max" or "params.port". */
   arg: string;
+  /** Other names a TypeError may give for it (a URL string given as `reqt` is named 'url'). */
+  alsoNamed?: string[];
   /** What the parameter accepts. */
   valid: (v: unknown) => boolean;
   /**
@@ -173,7 +175,7 @@ export interface Case {
    * outcome passes, but never a crash other than a TypeError.
    */
   pending?: (v: unknown) => boolean;
-  /** Exceptions the contract documents for some valid values (e.g. timeout(-1): RangeError). */
+  /** Exceptions the contract documents (e.g. timeout(-1): RangeError; Copas's own messages). */
   documented?: (v: unknown, e: unknown) => boolean;
   /** Values (default: anyValue). */
   values?: fc.Arbitrary<unknown>;
@@ -195,7 +197,7 @@ function describeValue(v: unknown): string {
 }
 
 /** A TypeError naming the argument, or a part of it ('opts.delay' names 'opts'). */
-function namesArg(e: unknown, arg: string): boolean {
+export function namesArg(e: unknown, arg: string): boolean {
   if (!(e instanceof TypeError)) return false;
   const m = e.message;
   return m.includes(`'${arg}'`) || m.includes(`'${arg}.`) || m.includes(`'${arg}[`);
@@ -227,7 +229,8 @@ export function property(c: Case, setup: () => World = world): void {
             if (out.kind === "value" && c.result && !c.result(out.value)) expect.fail(`${what}: gave ${describeValue(out.value)}`);
           } else {
             if (out.kind !== "threw") expect.fail(`${what}: accepted silently (${out.kind === "value" ? "gave " + describeValue(out.value) : "the op is waiting"})`);
-            if (!namesArg(out.error, c.arg)) {
+            const named = namesArg(out.error, c.arg) || (c.alsoNamed ?? []).some((a) => namesArg(out.error, a)) || !!c.documented?.(v, out.error);
+            if (!named) {
               expect.fail(`${what}: expected a TypeError naming '${c.arg}', got ${out.error instanceof Error ? `${out.error.name}: ${out.error.message}` : describeValue(out.error)}`);
             }
           }
