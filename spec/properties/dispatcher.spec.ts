@@ -49,6 +49,15 @@ const cases: Case[] = [
     call: (_w, v) => new Copas({ clock: v as never }),
   },
   { name: "new Copas", arg: "options.trace", valid: any, call: (_w, v) => new Copas({ trace: v as never }) },
+  { name: "new Copas", arg: "options.handshakeTimeout", valid: (v) => v === undefined || (isNum(v) && v > 0), call: (_w, v) => new Copas({ handshakeTimeout: v as never }) },
+  {
+    name: "handshakeTimeout",
+    arg: "seconds",
+    valid: (v) => isNum(v) && v > 0,
+    call: (w, v) => {
+      w.copas.handshakeTimeout = v as never;
+    },
+  },
 
   // Threads and the loop.
   { name: "addthread", arg: "fn", valid: isFn, call: (w, v) => w.copas.addthread(v as never) },
