@@ -194,8 +194,9 @@ const cases: Case[] = [
     // LuaSocket floors a fractional index.
     valid: (v) => isNil(v) || (isNum(v) && Number.isFinite(v)),
     // lib/core/ops.ts send (lead): computes (i ?? 1) - 1 before the socket layer checks i, so a
-    // BigInt or a Symbol fails there ("Cannot mix BigInt and other types", "Cannot convert").
-    pending: (v) => typeof v === "bigint" || typeof v === "symbol",
+    // BigInt, a Symbol or an object without a prototype fails there ("Cannot mix BigInt and
+    // other types", "Cannot convert ...").
+    pending: (v) => !isNil(v) && typeof v !== "number" && typeof v !== "string",
     prepare: pair,
     call: (w, v, [c]: AnySocket[]) => w.copas.send(c!, "abc", v as never),
     result: tuple,
