@@ -81,9 +81,11 @@ const modes: Record<string, () => void> = {
     });
   },
   slow() {
-    const chunk = Buffer.from("s".repeat(1023) + "\n");
-    const budget = 4 * 1024 * 1024;
-    for (let i = 0; i < n(100); i++) {
+    // Enough to fill the client's receive buffer and the server's send buffers, so the server's
+    // handler blocks on send (its send timeout then lets the client go).
+    const chunk = Buffer.from("s".repeat(16383) + "\n");
+    const budget = 8 * 1024 * 1024;
+    for (let i = 0; i < n(50); i++) {
       const s = connect(port);
       if (s === null) break;
       s.pause(); // never reads

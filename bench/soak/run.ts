@@ -195,7 +195,8 @@ function render(rows: Row[], start: ServerStats, end: ServerStats, total: string
   for (const r of rows) {
     const f = r.fault;
     const what = r.phase === "steady only" ? "-" : Object.entries(f).filter(([, v]) => v !== 0).map(([k, v]) => `${k} ${v}`).join(", ");
-    const errs = `handler ${r.after.handlerErrors - r.before.handlerErrors}, steady ${r.w.errors}`;
+    const gaveUp = (r.after.receiveErrors["send timeout"] ?? 0) - (r.before.receiveErrors["send timeout"] ?? 0);
+    const errs = `handler ${r.after.handlerErrors - r.before.handlerErrors}, steady ${r.w.errors}${gaveUp > 0 ? `, send timeouts ${gaveUp}` : ""}`;
     lines.push(
       `| ${r.phase} | ${what} | ${Math.round(r.w.msgs / r.w.secs)} | ${r.w.p99us === null ? "-" : (r.w.p99us / 1000).toFixed(1) + " ms"} | ${mb(r.before.heap)} / ${mb(r.during.heap)} / ${mb(r.after.heap)} | ${mb(r.before.rss)} / ${mb(r.after.rss)} | ${r.before.fds} / ${r.during.fds} / ${r.after.fds} | ${errs} | ${r.failures.length === 0 ? "ok" : "**" + r.failures.join("; ") + "**"} |`,
     );
