@@ -344,9 +344,16 @@ function* push(snk: OpSink, chunk: string | null, err: string | null): Op<boolea
   return ok;
 }
 
-/** A line of at most `m.MAXLINE` bytes, checked as it grows (see tp.line). */
-function line(c: CopasSocket, m: HttpModule, what: string, prefix?: string): Op<string> {
-  return tpLine(c, m.MAXLINE, what, "http.MAXLINE", prefix);
+/** What reading a response needs: the module's bounds and the request's receive timeout. */
+interface Rx {
+  m: HttpModule;
+  /** Seconds (Infinity: none); a line as a whole is bounded by it, as one receive("*l") was. */
+  timeout: number;
+}
+
+/** A line of at most `http.MAXLINE` bytes, checked as it grows, within the receive timeout (see tp.line). */
+function line(c: CopasSocket, x: Rx, what: string, prefix = ""): Op<string> {
+  return tpLine(c, x.m.MAXLINE, what, "http.MAXLINE", prefix, x.timeout);
 }
 
 /** Default most bytes of header lines in one header block (LuaSocket 3.1's MAXHEADERSIZE); `http.MAXHEADERSIZE`. */
@@ -363,8 +370,8 @@ export const MAXINTERIM = 10;
  * over `http.MAXHEADERSIZE` fails with "oversized", a line over `http.MAXLINE` with "<what>
  * line too long", so a server cannot grow the table without bound.
  */
-function* receiveheaders(c: CopasSocket, m: HttpModule, headers: HttpHeaders, what = "header"): Op<HttpHeaders> {
-  let budget = m.MAXHEADERSIZE;
+function* receiveheaders(c: CopasSocket, m: Rx, headers: HttpHeaders, what = "header"): Op<HttpHeaders> {
+  let budget = m.m.MAXHEADERSIZE;
   const w = `${what} line`;
   let l = yield* line(c, m, w);
   while (l !== "") {
@@ -404,7 +411,7 @@ function* sendbody(c: CopasSocket, headers: Record<string, string | number>, src
 }
 
 /** The status line: `[code, line]`, or `[null, firstBytes]` for an HTTP/0.9 answer. */
-function* receivestatusline(c: CopasSocket, mod: HttpModule): Op<[number, string] | [null, string]> {
+function* receivestatusline(c: CopasSocket, mod: Rx): Op<[number, string] | [null, string]> {
   const [head, err] = yield* c.receive(5);
   if (head === null) fail(err);
   if (head !== "HTTP/") return [null, head];
@@ -415,7 +422,7 @@ function* receivestatusline(c: CopasSocket, mod: HttpModule): Op<[number, string
 }
 
 /** Reads the body into `snk`: chunked, by content-length, or until the server closes. */
-function* receivebody(c: CopasSocket, m: HttpModule, headers: HttpHeaders, snk: OpSink): Op<void> {
+function* receivebody(c: CopasSocket, m: Rx, headers: HttpHeaders, snk: OpSink): Op<void> {
   const te = headers["transfer-encoding"];
   const cl = headers["content-length"];
   if (te !== undefined && te !== "identity") {
@@ -505,6 +512,9 @@ function* trequest(m: HttpModule, reqt: HttpRequestParams): Op<HttpResult<1>> {
   for (;;) {
     const r = adjustrequest(m, reqt);
     const c = yield* open(m, r);
+    const to = r.timeout ?? m.TIMEOUT;
+    const rto = typeof to === "object" ? (to.receive ?? m.TIMEOUT) : to;
+    const x: Rx = { m, timeout: rto === null || rto === undefined || rto < 0 ? Infinity : rto };
     try {
       // The arguments were checked at the call; this guards what changed since (a redirect's
       // target, a headers object edited while the request ran).
@@ -518,7 +528,7 @@ function* trequest(m: HttpModule, reqt: HttpRequestParams): Op<HttpResult<1>> {
       }
       yield* send(c, head + "\r\n");
       if (r.source) yield* sendbody(c, r.headers, r.source);
-      let [code, status] = yield* receivestatusline(c, m);
+      let [code, status] = yield* receivestatusline(c, x);
       if (code === null) {
         // HTTP/0.9: no status line nor headers, the body runs until the server closes.
         const snk = r.sink ?? (() => 1);
@@ -527,12 +537,12 @@ function* trequest(m: HttpModule, reqt: HttpRequestParams): Op<HttpResult<1>> {
       }
       for (let interim = 0; code === 100; interim++) {
         if (interim >= m.MAXINTERIM) fail(`too many interim responses (over ${m.MAXINTERIM} '100 Continue'; http.MAXINTERIM)`);
-        yield* receiveheaders(c, m, {});
-        const next = yield* receivestatusline(c, m);
+        yield* receiveheaders(c, x, {});
+        const next = yield* receivestatusline(c, x);
         if (next[0] === null) fail(next[1]);
         [code, status] = next;
       }
-      const headers = yield* receiveheaders(c, m, {});
+      const headers = yield* receiveheaders(c, x, {});
       const target = r.source ? null : shouldredirect(r, code, headers);
       if (target !== null) {
         location = headers.location!;
@@ -550,7 +560,7 @@ function* trequest(m: HttpModule, reqt: HttpRequestParams): Op<HttpResult<1>> {
         };
         continue;
       }
-      if (shouldreceivebody(r, code)) yield* receivebody(c, m, headers, r.sink ?? (() => 1));
+      if (shouldreceivebody(r, code)) yield* receivebody(c, x, headers, r.sink ?? (() => 1));
       // A hint that a redirect happened (as LuaSocket's tredirect).
       if (location !== null && headers.location === undefined) headers.location = location;
       return [1, code, headers, status];

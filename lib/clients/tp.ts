@@ -33,6 +33,8 @@ export const MAXREPLYSIZE = 1048576;
 export interface TpLimits {
   MAXLINE: number;
   MAXREPLYSIZE: number;
+  /** Seconds of the copas timeouts (a reply line as a whole is bounded by it too). */
+  TIMEOUT: number | null;
   /** @internal "smtp" or "ftp", to name the setting in an error. */
   readonly _name: string;
 }
@@ -45,12 +47,15 @@ export interface TpLimits {
  * Nothing past the line's end is read. Fails with "<what> too long (over <max> bytes; <setting>)",
  * or with the receive's error ("closed", "timeout", ...).
  *
- * Every partial receive is an op with the socket's own timeout, so a server trickling bytes
- * holds a line for at most `max` such waits (the bound, not a deadline).
+ * Each partial receive waits at most the socket's receive timeout; `timeout` (the same seconds)
+ * also bounds the line as a whole, as one `receive("*l")` did: a server trickling bytes gets
+ * "timeout" once a wait ends past it (so within twice `timeout`).
  */
-export function* line(c: CopasSocket, max: number, what: string, setting: string, prefix = ""): Op<string> {
+export function* line(c: CopasSocket, max: number, what: string, setting: string, prefix = "", timeout = Infinity): Op<string> {
   let parts: string[] | null = null;
   let n = prefix.length;
+  const timed = timeout > 0 && timeout !== Infinity;
+  const t0 = timed ? c.copas.gettime() : 0;
   for (;;) {
     const [l, err, part] = yield* c.receivepartial("*l");
     if (l !== null) {
@@ -64,6 +69,7 @@ export function* line(c: CopasSocket, max: number, what: string, setting: string
     if (part === null || part === "" || (err !== "timeout" && err !== "wantread" && err !== "wantwrite")) fail(err);
     n += part.length;
     if (n > max) fail(`${what} too long (over ${max} bytes; ${setting})`);
+    if (timed && c.copas.gettime() - t0 >= timeout) fail("timeout");
     if (parts === null) parts = prefix === "" ? [part] : [prefix, part];
     else parts.push(part);
   }
@@ -72,7 +78,8 @@ export function* line(c: CopasSocket, max: number, what: string, setting: string
 /** One reply: `[code, text]` (lines joined with "\n"). */
 export function* getReply(c: CopasSocket, lim: TpLimits): Op<[string, string]> {
   const setting = lim._name;
-  const first = yield* line(c, lim.MAXLINE, "reply line", `${setting}.MAXLINE`);
+  const to = lim.TIMEOUT ?? Infinity;
+  const first = yield* line(c, lim.MAXLINE, "reply line", `${setting}.MAXLINE`, "", to);
   const m = /^(\d\d\d)(.?)/.exec(first);
   if (m === null) fail("invalid server reply");
   const code = m[1]!;
@@ -80,7 +87,7 @@ export function* getReply(c: CopasSocket, lim: TpLimits): Op<[string, string]> {
   const lines = [first];
   let size = first.length;
   for (let n = 0; ; n++) {
-    const next = yield* line(c, lim.MAXLINE, "reply line", `${setting}.MAXLINE`);
+    const next = yield* line(c, lim.MAXLINE, "reply line", `${setting}.MAXLINE`, "", to);
     if (n >= MAX_REPLY_LINES) fail("invalid server reply");
     size += next.length + 1;
     if (size > lim.MAXREPLYSIZE) fail(`reply too long (over ${lim.MAXREPLYSIZE} bytes; ${setting}.MAXREPLYSIZE)`);

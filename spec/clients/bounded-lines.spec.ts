@@ -258,3 +258,61 @@ describe("the string forms' bodies are bounded (no RangeError joining a huge bod
     expect(r).to.deep.equal([null, "body too large (over 100 bytes; ftp.MAXBODYSIZE)"]);
   });
 });
+
+describe("a line as a whole stays bounded by the receive timeout", () => {
+  it("http: a header line trickled a byte every 10 s gives 'timeout' within twice the timeout (not one wait per byte)", async () => {
+    const { copas, net } = sim();
+    const [server] = await net.socket.bind("slow", 80);
+    copas.addserver(
+      server!,
+      copas.handler(function* (skt: CopasSocket) {
+        for (;;) {
+          const [l] = yield* skt.receive();
+          if (l === null || l === "") break;
+        }
+        yield* skt.send("HTTP/1.1 200 OK\r\nX-A: ");
+        for (let i = 0; i < 100; i++) {
+          yield* copas.pause(10);
+          const [ok] = yield* skt.send("a");
+          if (ok === null) return;
+        }
+      }),
+    );
+    let r: unknown;
+    let took = 0;
+    await run(copas, function* () {
+      const t0 = copas.gettime();
+      r = yield* copas.http.request({ url: "http://slow/", timeout: 30 });
+      took = copas.gettime() - t0;
+      copas.removeserver(server!);
+    });
+    expect(r).to.deep.equal([null, "timeout"]);
+    expect(took).to.be.within(30, 60);
+  });
+
+  it("smtp: a greeting trickled a byte every 10 s gives 'timeout' within twice smtp.TIMEOUT", async () => {
+    const { copas, net } = sim();
+    copas.smtp.TIMEOUT = 30;
+    const [server] = await net.socket.bind("mx", 25);
+    copas.addserver(
+      server!,
+      copas.handler(function* (skt: CopasSocket) {
+        for (let i = 0; i < 100; i++) {
+          const [ok] = yield* skt.send(i === 0 ? "220 " : "a");
+          if (ok === null) return;
+          yield* copas.pause(10);
+        }
+      }),
+    );
+    let r: unknown;
+    let took = 0;
+    await run(copas, function* () {
+      const t0 = copas.gettime();
+      r = yield* copas.smtp.send({ from: "<a@b>", rcpt: "<c@d>", server: "mx" });
+      took = copas.gettime() - t0;
+      copas.removeserver(server!);
+    });
+    expect(r).to.deep.equal([null, "timeout"]);
+    expect(took).to.be.within(30, 60);
+  });
+});
