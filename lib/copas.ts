@@ -85,29 +85,37 @@ export class Copas extends Dispatcher {
    * @lua (none: Lua has one dispatcher per process; `new Copas()` makes another, e.g. on a simulated network)
    */
   constructor(options: CopasOptions = {}) {
-    if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
+    if (!check.isTable(options)) check.fail("Copas", "options", "a table of options ({ clock?, network?, trace?, handshakeTimeout? })", options);
+    const c: unknown = options.clock;
+    if (c !== undefined) {
+      const k = c as Partial<Record<keyof Clock, unknown>> | null;
+      if (typeof k !== "object" || k === null || typeof k.now !== "function" || typeof k.setTimer !== "function" || typeof k.clearTimer !== "function") {
+        check.fail("Copas", "options.clock", "a clock (now, setTimer, clearTimer: a ManualClock, say)", c);
+      }
+    }
+    const o = options as CopasOptions;
     let socket: SocketModule;
     let clock: Clock;
-    if (options.network !== undefined) {
-      const s = (options.network as { socket?: SocketModule } | null)?.socket;
+    if (o.network !== undefined) {
+      const s = (o.network as { socket?: SocketModule } | null)?.socket;
       if (!s || typeof s !== "object" || !s._network) {
-        check.fail("Copas", "options.network", "a network with a LuaSocket layer at .socket (a SimNetwork)", options.network);
+        check.fail("Copas", "options.network", "a network with a LuaSocket layer at .socket (a SimNetwork)", o.network);
       }
-      if (options.clock !== undefined && options.clock !== s._network.clock) {
+      if (o.clock !== undefined && o.clock !== s._network.clock) {
         throw new TypeError("Copas: bad argument 'options.clock' (expected the clock the network runs on, or nothing, got another clock)");
       }
       socket = s;
       clock = s._network.clock;
-    } else if (options.clock === undefined || options.clock === realClock) {
+    } else if (o.clock === undefined || o.clock === realClock) {
       socket = realSocket;
       clock = realClock;
     } else {
-      clock = options.clock;
+      clock = o.clock;
       socket = makeSocketModule(makeRealNetwork(clock));
     }
-    super({ clock, socket, trace: !!options.trace, stderr: writeStderr, handshakeTimeout: options.handshakeTimeout });
+    super({ clock, socket, trace: !!o.trace, stderr: writeStderr, handshakeTimeout: o.handshakeTimeout });
     // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
-    if (options.trace) (options.network as Observable | undefined)?._observe?.((line) => this.#traceLine(line));
+    if (o.trace) (o.network as Observable | undefined)?._observe?.((line) => this.#traceLine(line));
   }
 
   #traceLine(line: string): void {

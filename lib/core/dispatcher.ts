@@ -436,7 +436,8 @@ export class Dispatcher {
    */
   async loop(init?: ThreadFn | number | null, timeout?: number | null): Promise<void> {
     if (typeof init === "function") this.addnamedthread("copas_initializer", init);
-    else if (init !== undefined && init !== null) timeout = check.number("loop", "timeout", init);
+    else if (typeof init === "number") timeout = check.number("loop", "init", init);
+    else if (init !== undefined && init !== null) check.fail("loop", "init", "a thread function, a timeout in seconds, or nothing", init);
     const to = check.optNumber("loop", "timeout", timeout);
     if (this.#running) throw new Error("copas.loop: the loop is already running");
     this.#exiting = false;
@@ -949,6 +950,7 @@ export class Dispatcher {
    * @lua `copas.geterrorhandler([coroutine])`
    */
   geterrorhandler(thread?: Thread | null): ErrorHandler {
+    if (thread !== undefined && thread !== null && !(thread instanceof Thread)) check.fail("geterrorhandler", "thread", "a Thread, or nothing", thread);
     const t = thread ?? this.#current;
     return t?._errorHandler ?? this.#defaultErrorHandler;
   }
@@ -1119,7 +1121,10 @@ export class Dispatcher {
    * @lua `copas.send(skt, data [, i [, j]])` → `last` or `nil, err, last`
    */
   send(skt: AnySocket, data: Data, i?: number | null, j?: number | null): Op<SendResult> {
-    return ops.send(this.#kernel, this.#raw("send", "skt", skt), data, i ?? undefined, j ?? undefined);
+    const s = this.#raw("send", "skt", skt);
+    if (i !== undefined && i !== null && typeof i !== "number") check.fail("send", "i", "a number or nothing", i);
+    if (j !== undefined && j !== null && typeof j !== "number") check.fail("send", "j", "a number or nothing", j);
+    return ops.send(this.#kernel, s, data, i ?? undefined, j ?? undefined);
   }
 
   /**
