@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Queue, type Thread } from "copas";
-import { fresh, run } from "./helpers/run.js";
+import { fresh, run } from "../helpers/run.js";
 
 describe("queue", () => {
   it("names unnamed queues per dispatcher, and workers after their queue", () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Copas, DEBUG_ORIGINAL, type TcpSocket } from "copas";
-import { fresh, run } from "./helpers/run.js";
-import { pair } from "./helpers/net.js";
+import { fresh, run } from "../helpers/run.js";
+import { pair } from "../helpers/net.js";
 
 describe("debug", () => {
   describe("start/stop", () => {

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { Copas, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER, type TcpSocket } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { listen, pair, rawPair, received } from "./helpers/net.js";
-import { blackholeNetwork } from "./helpers/network.js";
-import { Signals } from "./helpers/signals.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { listen, pair, rawPair, received } from "../helpers/net.js";
+import { blackholeNetwork } from "../helpers/network.js";
+import { Signals } from "../helpers/signals.js";
 
 function fake(auto = false): [Copas, FakeClock] {
   const clock = new FakeClock(0, auto);

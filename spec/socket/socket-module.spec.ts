@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { Copas, socket, type TcpSocket } from "copas";
 import socketEntry, { bind as entryBind } from "copas/socket";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { listen, pair, received } from "./helpers/net.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { listen, pair, received } from "../helpers/net.js";
 
 describe("socket (the LuaSocket layer)", () => {
   let clock: FakeClock;

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import sinon from "sinon";
 import defaultCopas, { Copas, FAIRNESS_INTERVAL, type TcpSocket, type Thread } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { collect } from "./helpers/gc.js";
-import { listen, pair, received } from "./helpers/net.js";
-import { SpyNetwork } from "./helpers/network.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { collect } from "../helpers/gc.js";
+import { listen, pair, received } from "../helpers/net.js";
+import { SpyNetwork } from "../helpers/network.js";
 
 /** A dispatcher on a hand-driven clock; `auto` jumps idle waits (no data may be expected then). */
 function fake(auto = false): [Copas, FakeClock] {

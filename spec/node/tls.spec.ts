@@ -5,7 +5,7 @@ import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { Copas, type Clock, type CopasSocket, type TcpSocket, type Thread, type TlsSocket } from "copas";
 
-const F = fileURLToPath(new URL("./fixtures/", import.meta.url));
+const F = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 const serverA = { mode: "server", key: F + "serverAkey.pem", certificate: F + "serverA.pem", cafile: F + "rootA.pem" };
 const otherA = { mode: "server", key: F + "otherAkey.pem", certificate: F + "otherA.pem" };

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import net from "node:net";
 import { Copas } from "copas";
-import { run } from "./helpers/run.js";
+import { run } from "../helpers/run.js";
 
 const closers: (() => void)[] = [];
 afterEach(() => {

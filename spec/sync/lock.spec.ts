@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Lock, type Thread } from "copas";
-import { fresh, run } from "./helpers/run.js";
+import { fresh, run } from "../helpers/run.js";
 
 describe("lock", () => {
   it("hangs off every dispatcher, bound to it", () => {

@@ -6,10 +6,10 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { Copas, type CopasSocket, type HttpHeaders, type Sink } from "copas";
 import { ManualClock, SimNetwork } from "copas/sim";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { run } from "./helpers/run.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { run } from "../helpers/run.js";
 
-const F = fileURLToPath(new URL("./fixtures/", import.meta.url));
+const F = fileURLToPath(new URL("../fixtures/", import.meta.url));
 const CA = F + "rootA.pem";
 
 interface Seen {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Copas, CopasSocket, type TcpSocket } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { listen, pair, received } from "./helpers/net.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { listen, pair, received } from "../helpers/net.js";
 
 describe("wrap (CopasSocket)", () => {
   let copas: Copas;

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import net from "node:net";
 import { Copas, type SmtpMail } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { run } from "./helpers/run.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { run } from "../helpers/run.js";
 
 interface Session {
   lines: string[];

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Copas, type Op } from "copas";
-import { pair } from "./helpers/net.js";
+import { pair } from "../helpers/net.js";
 
 /** Runs `fn` as the only thread of a fresh dispatcher; resolves with what it returned. */
 async function run<T>(fn: (copas: Copas) => Generator<unknown, T, unknown>): Promise<T> {
