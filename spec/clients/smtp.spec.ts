@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import net from "node:net";
 import { Copas, type SmtpMail } from "copas";
-import { FakeClock } from "../helpers/fake-clock.js";
+import { ManualClock } from "copas/sim";
 import { run } from "../helpers/run.js";
 
 interface Session {
@@ -109,7 +109,7 @@ describe("smtp", () => {
   });
 
   it("dates the message by the dispatcher's clock", async () => {
-    const copas = new Copas({ clock: new FakeClock(0) });
+    const copas = new Copas({ clock: new ManualClock(0) });
     const src = copas.smtp.message({ body: "x" });
     const head = src() as string;
     expect(head).to.include("date: Thu, 01 Jan 1970 00:00:00 -0000\r\n");
@@ -147,7 +147,7 @@ describe("smtp", () => {
   });
 
   it("message: multipart with preamble and epilogue, a source body, and a failing source", () => {
-    const copas = new Copas({ clock: new FakeClock(0) });
+    const copas = new Copas({ clock: new ManualClock(0) });
     let n = 0;
     const src = copas.smtp.message({
       headers: { Subject: "parts", date: "fixed" },

@@ -1,16 +1,16 @@
 import { expect } from "chai";
 import { Copas, socket, type TcpSocket } from "copas";
 import socketEntry, { bind as entryBind } from "copas/socket";
-import { FakeClock } from "../helpers/fake-clock.js";
+import { ManualClock } from "copas/sim";
 import { listen, pair, received } from "../helpers/net.js";
 
 describe("socket (the LuaSocket layer)", () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let copas: Copas;
   const open: TcpSocket[] = [];
 
   beforeEach(() => {
-    clock = new FakeClock();
+    clock = new ManualClock();
     copas = new Copas({ clock });
   });
 

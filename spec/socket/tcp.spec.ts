@@ -1,12 +1,13 @@
 import { expect } from "chai";
 import { Copas, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER, type TcpSocket } from "copas";
-import { FakeClock } from "../helpers/fake-clock.js";
+import type { ManualClock } from "copas/sim";
 import { listen, pair, rawPair, received } from "../helpers/net.js";
 import { blackholeNetwork } from "../helpers/network.js";
 import { Signals } from "../helpers/signals.js";
+import { autoClock, idled } from "../helpers/run.js";
 
-function fake(auto = false): [Copas, FakeClock] {
-  const clock = new FakeClock(0, auto);
+function fake(auto = false): [Copas, ManualClock] {
+  const clock = autoClock(0, auto);
   return [new Copas({ clock }), clock];
 }
 
@@ -23,7 +24,7 @@ async function holding(copas: Copas, data: string | Uint8Array): Promise<[TcpSoc
 
 describe("tcp", () => {
   let copas: Copas;
-  let clock: FakeClock;
+  let clock: ManualClock;
   const open: TcpSocket[] = [];
 
   beforeEach(() => {
@@ -38,7 +39,7 @@ describe("tcp", () => {
   async function untilSenderWaits(loop: Promise<void>): Promise<void> {
     const ended = loop.then(() => "ended");
     while (copas.status().write === 0) {
-      if ((await Promise.race([clock.idled(), ended])) === "ended") throw new Error("the loop ended first");
+      if ((await Promise.race([idled(clock), ended])) === "ended") throw new Error("the loop ended first");
     }
   }
 
@@ -577,8 +578,9 @@ describe("tcp", () => {
       copas.addthread(function* () {
         got.push(yield* copas.receive(b));
       });
+      const waiting = idled(clock); // the loop may go idle inside loop(): listen first
       const loop = copas.loop();
-      await clock.idled(); // no timer: the loop waits for data
+      await waiting; // no timer: the loop waits for data
       a.send("late\n");
       await loop;
       expect(got[3]).to.deep.equal(["late", null, null]);
@@ -599,7 +601,7 @@ describe("tcp", () => {
 
     it("connect times out on a connection that never completes", async () => {
       const net = blackholeNetwork(clock);
-      clock.auto = true;
+      clock.autoAdvance = true;
       const c = new Copas({ network: net });
       const m = c.socket.tcp();
       c.settimeouts(m, 3, null, null);
@@ -667,7 +669,7 @@ describe("tcp", () => {
         got = yield* copas.receive(b);
       });
       const loop = copas.loop();
-      await clock.idled();
+      await idled(clock);
       a.close();
       await loop;
       expect(got).to.deep.equal([null, "closed", "part"]);
@@ -789,6 +791,7 @@ describe("tcp", () => {
       const loop = copas.loop();
       // Once the sender is parked with nothing else to do, the kernel buffers are full.
       await untilSenderWaits(loop);
+      await received(b, 1); // and data has reached the reader's side
       clock.advance(10);
       await loop;
       expect(got![1]).to.equal("timeout");
