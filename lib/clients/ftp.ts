@@ -47,7 +47,7 @@ function override(t: FtpParams): FtpParams {
   const u = parseUrl(t.url) as Record<string, unknown>;
   const out: Record<string, unknown> = { ...u, port: u.port === undefined || u.port === "" ? undefined : Number(u.port) };
   for (const [k, v] of Object.entries(t)) if (v !== undefined && v !== null) out[k] = v;
-  return out as FtpParams;
+  return out;
 }
 
 /** LuaSocket's parse of the string forms: scheme ftp, a host, ";type=a|i". */
@@ -250,7 +250,7 @@ function* get(m: FtpModule, gett: string | FtpParams): Op<[string | 1, null] | [
   const t = parsed(gett);
   if (typeof t === "string") return [null, t];
   const [sink, parts] = m.copas.ltn12.sink.table<string[]>();
-  t.sink = sink as OpSink;
+  t.sink = sink;
   const r = yield* session(m, t, getBody);
   return r[0] === null ? r : [parts.join(""), null];
 }

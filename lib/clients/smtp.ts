@@ -128,9 +128,9 @@ function* messageParts(m: SmtpModule, mesgt: SmtpMessage): Generator<Piece, void
   if (typeof body === "function") {
     for (;;) {
       const r = body();
-      const [chunk, err] = Array.isArray(r) ? [r[0], r[1]] : [r, null];
-      if (err !== null && err !== undefined) yield [null, String(err)];
-      else if (chunk !== null && chunk !== undefined) yield String(chunk);
+      const [chunk, err] = Array.isArray(r) ? (r as unknown[]) : [r, null];
+      if (err !== null && err !== undefined) yield [null, check.tostring(err)];
+      else if (chunk !== null && chunk !== undefined) yield check.tostring(chunk);
       else break;
     }
     return;
@@ -142,7 +142,7 @@ function checkMessage(mesgt: unknown, arg: string): void {
   if (typeof mesgt !== "object" || mesgt === null) check.fail("smtp.message", arg, "a message table ({ headers?, body? })", mesgt);
   const b = (mesgt as SmtpMessage).body;
   if (b === undefined || b === null || typeof b === "string" || typeof b === "function") return;
-  const parts = Array.isArray(b) ? b : (b as SmtpMultipart).parts;
+  const parts = Array.isArray(b) ? b : b.parts;
   if (!Array.isArray(parts)) check.fail("smtp.message", `${arg}.body`, "a string, a source function, or parts (an array, or { parts, preamble?, epilogue? })", b);
   parts.forEach((p, i) => checkMessage(p, `${arg}.body[${i}]`));
 }

@@ -118,7 +118,7 @@ export class TlsHandshake extends Selectable {
         const h = (sock as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } })._handle;
         const err = h?.verifyError ? h.verifyError() : new Error("cannot verify the peer certificate");
         if (err) {
-          sock.authorizationError = err as Error;
+          sock.authorizationError = err;
           return this.#fail(`certificate verify failed: ${err.message}`);
         }
         sock.authorized = true;

@@ -107,7 +107,7 @@ export class SimDatagram implements DatagramLike {
     if (via.get(k) === to) return;
     via.delete(k);
     via.set(k, to);
-    if (via.size > VIA_MAX) via.delete(via.keys().next().value!);
+    if (via.size > VIA_MAX) via.delete(via.keys().next().value);
   }
 
   /** @internal the bound endpoint (null while unbound). */

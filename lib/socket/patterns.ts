@@ -159,8 +159,8 @@ type Latin1Buffer = Buffer & { latin1Slice?(start: number, end: number): string 
 
 /** Decodes bytes start..end of `b` as latin1 (Buffer's own fast slice when there is one). */
 function latin1(b: Buffer, start: number, end: number): string {
-  const f = (b as Latin1Buffer).latin1Slice;
-  return f !== undefined ? f.call(b, start, end) : b.toString("latin1", start, end);
+  const lb = b as Latin1Buffer;
+  return lb.latin1Slice !== undefined ? lb.latin1Slice(start, end) : b.toString("latin1", start, end);
 }
 
 /** Parsed pattern: -1 a line, -2 everything, n >= 0 a byte count. */
@@ -246,7 +246,8 @@ export function receiveFrom(
       const line = q.lineLatin1();
       if (line !== null) {
         const l = line.indexOf("\r") === -1 ? line : line.replaceAll("\r", "");
-        return [prefix === null || prefix === undefined ? l : join(prefix, EMPTY, enc) + l, null, null];
+        // join gives a string for a string encoding
+        return [prefix === null || prefix === undefined ? l : (join(prefix, EMPTY, enc) as string) + l, null, null];
       }
       if (q.length === 0) return [null, closedErr ?? "timeout", join(prefix, EMPTY, enc)];
     }

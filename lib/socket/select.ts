@@ -55,6 +55,8 @@ export abstract class Selectable {
   abstract _readable(): boolean;
   /** True when a send (or a pending connect) would not say "timeout". */
   abstract _writable(): boolean;
+  /** LuaSocket's tostring: "tcp{client}: 0x...", "udp{unconnected}: ...". */
+  abstract toString(): string;
 
   #timeout = -1;
 

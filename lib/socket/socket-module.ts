@@ -8,24 +8,28 @@ import { TcpSocket } from "./tcp.js";
 import { UdpSocket } from "./udp.js";
 import * as check from "../common/check.js";
 
-/** The LuaSocket layer: the functions of LuaSocket's `socket` module that copas programs use. */
+/**
+ * The LuaSocket layer: the functions of LuaSocket's `socket` module that copas programs use.
+ * They are plain functions (`this: void`): `const { bind } = socket` works, as in Lua.
+ */
 export interface SocketModule {
   /** Seconds since the epoch (on the network's clock). */
-  gettime(): number;
+  gettime(this: void): number;
   /** Resolves after `seconds` (on the network's clock). */
-  sleep(seconds: number): Promise<void>;
+  sleep(this: void, seconds: number): Promise<void>;
   /** A master TCP object (IPv4 or IPv6 as the address says). */
-  tcp(): TcpSocket;
-  tcp4(): TcpSocket;
-  tcp6(): TcpSocket;
+  tcp(this: void): TcpSocket;
+  tcp4(this: void): TcpSocket;
+  tcp6(this: void): TcpSocket;
   /** An unbound UDP object (IPv4 or IPv6 as the first address it is given says). */
-  udp(): UdpSocket;
-  udp4(): UdpSocket;
-  udp6(): UdpSocket;
+  udp(this: void): UdpSocket;
+  udp4(this: void): UdpSocket;
+  udp6(this: void): UdpSocket;
   /** A listening server on `host:port` ("*": all interfaces; port 0: any free port). */
-  bind(host: string, port: number | string, backlog?: number): Promise<[TcpSocket, null] | [null, string]>;
+  bind(this: void, host: string, port: number | string, backlog?: number): Promise<[TcpSocket, null] | [null, string]>;
   /** A connected client: LuaSocket's blocking shortcut, as a Promise. */
   connect(
+    this: void,
     host: string,
     port: number | string,
     localHost?: string,
@@ -36,6 +40,7 @@ export interface SocketModule {
    * `sendt` are writable, at most `timeout` seconds (null or negative: no limit).
    */
   select(
+    this: void,
     recvt: readonly Selectable[] | null | undefined,
     sendt: readonly Selectable[] | null | undefined,
     timeout?: number | null,
@@ -135,8 +140,8 @@ export function makeSocketModule(network: Network): SocketModule {
       const w = sendt ?? [];
       if (!Array.isArray(r)) check.fail("socket.select", "recvt", "an array of sockets, null or undefined", recvt);
       if (!Array.isArray(w)) check.fail("socket.select", "sendt", "an array of sockets, null or undefined", sendt);
-      for (const s of [...r, ...w]) {
-        if (!(s instanceof Selectable)) check.fail("socket.select", "recvt/sendt", "sockets", s);
+      for (const list of [r, w] as unknown[][]) {
+        for (const s of list) if (!(s instanceof Selectable)) check.fail("socket.select", "recvt/sendt", "sockets", s);
       }
       const t = check.optNumber("socket.select", "timeout", timeout);
       return selectOn(clock, r, w, t === undefined || t < 0 ? Infinity : t);

@@ -282,7 +282,7 @@ export class TcpSocket extends Selectable {
     check.optNumber("send", "i", i);
     check.optNumber("send", "j", j);
     const asString = typeof data === "string" && this.#enc !== "utf8";
-    const bytes: string | Buffer = asString ? (data as string) : toBytes(data, this.#enc);
+    const bytes: string | Buffer = asString ? data : toBytes(data, this.#enc);
     const size = bytes.length;
     let start = Math.trunc(i ?? 1);
     let end = Math.trunc(j ?? -1);

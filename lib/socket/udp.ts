@@ -91,10 +91,10 @@ export class UdpSocket extends Selectable {
   /** The Node socket, made on first use (its family from `host` when the object has none). */
   #socket(host: string): DatagramLike {
     if (this.#dg !== null) return this.#dg;
-    const make = this._network.datagram;
-    if (make === undefined) throw new TypeError(`udp: the ${this._network.kind} network has no datagram sockets`);
+    const network = this._network;
+    if (network.datagram === undefined) throw new TypeError(`udp: the ${network.kind} network has no datagram sockets`);
     const six = this.#family === 6 || (this.#family === 0 && host.includes(":"));
-    const dg = make.call(this._network, {
+    const dg = network.datagram({
       type: six ? "udp6" : "udp4",
       reuseAddr: !!(this.#opts.reuseaddr || this.#opts.reuseport),
       ipv6Only: !!this.#opts["ipv6-v6only"],
@@ -232,7 +232,7 @@ export class UdpSocket extends Selectable {
 
   #bytes(fn: string, data: unknown): Buffer {
     if (typeof data !== "string" && !(data instanceof Uint8Array)) check.fail(fn, "data", "a string or a Uint8Array", data);
-    return toBytes(data as Data, this.#enc);
+    return toBytes(data, this.#enc);
   }
 
   #tooBig(b: Buffer): boolean {

@@ -99,7 +99,8 @@ export class Future<T = unknown> {
     try {
       let v = fn(...args);
       if (isYieldable(v)) v = yield v;
-      r = [true, v as T];
+      const value = v as T; // what the thread function returned: ResultOf<F>, checked at addthread
+      r = [true, value];
     } catch (e) {
       r = [false, e];
     }
@@ -113,10 +114,8 @@ export interface FutureModule {
   readonly SUCCESS: typeof SUCCESS;
   readonly ERROR: typeof ERROR;
   /** As `copas.addthread`, but gives a Future. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   addthread<F extends (...a: any[]) => unknown>(fn: F, ...args: Parameters<F>): Future<ResultOf<F>>;
   /** As `copas.addnamedthread`, but gives a Future. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   addnamedthread<F extends (...a: any[]) => unknown>(name: string | null | undefined, fn: F, ...args: Parameters<F>): Future<ResultOf<F>>;
 }
 

@@ -103,12 +103,12 @@ describe("smtp", () => {
     ]);
     const [head, body] = s.data[0]!.split("\r\n\r\n");
     expect(body).to.equal("line one\r\n..starts with a dot\r\n...two\r\nend");
-    const headers = Object.fromEntries(head!.split("\r\n").map((l) => l.split(": ")));
+    const headers = Object.fromEntries(head!.split("\r\n").map((l) => l.split(": ") as [string, string]));
     expect(headers).to.include({ to: "<you@example.com>", subject: "hi", "mime-version": "1.0", "content-type": 'text/plain; charset="iso-8859-1"' });
     expect(headers["x-mailer"]).to.equal(new Copas().smtp.USERAGENT);
   });
 
-  it("dates the message by the dispatcher's clock", async () => {
+  it("dates the message by the dispatcher's clock", () => {
     const copas = new Copas({ clock: new ManualClock(0) });
     const src = copas.smtp.message({ body: "x" });
     const head = src() as string;

@@ -78,7 +78,7 @@ describe("lock", () => {
             }
           } else if (err === "timeout") timeout++;
           else if (err === "destroyed") destroyed++;
-          else throw new Error(`unexpected ${err}`);
+          else throw new Error(`unexpected ${String(err)}`);
           tracker.delete(i);
         });
       }

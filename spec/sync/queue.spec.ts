@@ -156,7 +156,7 @@ describe("queue", () => {
       yield* copas.pause(0.75);
       at("finish");
       const r = yield* q.finish();
-      at(`finished ${r}`);
+      at(`finished ${String(r)}`);
     });
     expect(log).to.deep.equal([
       "q:worker_1 start 1 @0",
