@@ -452,7 +452,7 @@ function* trequest(m: HttpModule, reqt: HttpRequestParams): Op<HttpResult<1>> {
     const r = adjustrequest(m, reqt);
     const c = yield* open(m, r);
     try {
-      let head = `${r.method ?? "GET"} ${r.uri} HTTP/1.1\r\n`;
+      let head = `${r.method} ${r.uri} HTTP/1.1\r\n`;
       for (const [k, v] of Object.entries(r.headers)) head += `${canonic(k)}: ${v}\r\n`;
       yield* send(c, head + "\r\n");
       if (r.source) yield* sendbody(c, r.headers, r.source);

@@ -45,7 +45,7 @@ export interface SmtpMessage {
 }
 
 /** A plain source (message bodies are pulled without waiting). */
-export type OpSourceSync = () => unknown;
+type OpSourceSync = () => unknown;
 
 /** A multipart body. */
 export interface SmtpMultipart {
@@ -75,7 +75,7 @@ function stamp(t: number): string {
  * mime.dot: doubles a "." that starts a line (after CRLF, or at the very start: state 2).
  * Gives the stuffed chunk and the state to carry to the next one.
  */
-export function dot(state: number, chunk: string): [string, number] {
+function dot(state: number, chunk: string): [string, number] {
   let out = "";
   for (let i = 0; i < chunk.length; i++) {
     const c = chunk[i]!;

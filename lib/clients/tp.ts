@@ -19,7 +19,7 @@ export function fail(msg: string): never {
 const MAX_REPLY_LINES = 10000;
 
 /** One reply: `[code, text]` (lines joined with "\n"). */
-export function* getReply(c: CopasSocket): Op<[string, string]> {
+function* getReply(c: CopasSocket): Op<[string, string]> {
   const [line, err] = yield* c.receive("*l");
   if (line === null) fail(err);
   const m = /^(\d\d\d)(.?)/.exec(line);

@@ -65,7 +65,7 @@ const OBSOLETE = new Set([
 const cache = new WeakMap<object, TlsConfig>();
 
 /** True for a `tls.SecureContext` (what `tls.createSecureContext` returns). */
-export function isSecureContext(v: unknown): v is tls.SecureContext {
+function isSecureContext(v: unknown): v is tls.SecureContext {
   return typeof v === "object" && v !== null && (v as { context?: unknown }).context !== undefined && v.constructor?.name === "SecureContext";
 }
 

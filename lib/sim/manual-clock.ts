@@ -12,7 +12,7 @@ import { TimerHeap, type HeapEntry } from "../common/heap.js";
 import * as check from "../common/check.js";
 
 /** @internal a timer of a ManualClock: `fn` is called as a method of the entry. */
-export interface ClockTimer extends HeapEntry {
+interface ClockTimer extends HeapEntry {
   fn(): void;
 }
 

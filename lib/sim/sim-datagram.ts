@@ -13,7 +13,7 @@
 import type { DatagramLike } from "../socket/network.js";
 
 /** Where a datagram socket's address comes from and goes to. */
-export interface Endpoint {
+interface Endpoint {
   address: string;
   port: number;
   family: string;

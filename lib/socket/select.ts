@@ -87,7 +87,3 @@ export abstract class Selectable {
     }
   }
 }
-
-export function isSelectable(v: unknown): v is Selectable {
-  return v instanceof Selectable;
-}
