@@ -28,7 +28,8 @@ export type { CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js"
 export { Thread } from "./core/trampoline.js";
 export { CopasSocket } from "./core/wrap.js";
 export type { SslParams } from "./core/wrap.js";
-export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER } from "./socket/tcp.js";
+export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER, DEFAULT_CLOSE_LINGER } from "./socket/tcp.js";
+export { DEFAULT_MAX_LINE, DEFAULT_MAX_RECEIVE } from "./socket/patterns.js";
 export { UdpSocket, DEFAULT_RECV_BACKLOG, MAX_DATAGRAM } from "./socket/udp.js";
 export { TlsSocket } from "./socket/tls-socket.js";
 export { TlsHandshakeError } from "./common/errors.js";

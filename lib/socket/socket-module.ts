@@ -108,7 +108,11 @@ export function makeSocketModule(network: Network): SocketModule {
       const p = check.port("socket.bind", "port", port);
       const b = check.optNumber("socket.bind", "backlog", backlog);
       const s = new TcpSocket(network, host === "*" ? 4 : familyFor(host));
-      s.bind(host, p);
+      const [bound, berr] = s.bind(host, p);
+      if (bound === null) {
+        s.close();
+        return [null, berr];
+      }
       const [ok, err] = await s.listen(b ?? 511);
       if (ok === null) {
         s.close();
