@@ -216,9 +216,9 @@ export const DEFAULT_MAX_RECEIVE = 64 * 1024 * 1024;
 /** Largest `max-line-size` and `max-receive-size`: V8's longest string (2^29 - 24 characters). */
 export const MAX_RECEIVE_LIMIT = 2 ** 29 - 24;
 /** A receive's error when a line grows past `max-line-size` without its "\n". */
-export const ERR_LINE_TOO_LONG = "line too long";
+const ERR_LINE_TOO_LONG = "line too long";
 /** A receive's error when a byte count, or what "*a" gathered, is over `max-receive-size`. */
-export const ERR_TOO_LARGE = "size too large";
+const ERR_TOO_LARGE = "size too large";
 
 function stripCR(b: Buffer): Buffer {
   if (b.indexOf(CR) === -1) return b;

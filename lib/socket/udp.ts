@@ -16,9 +16,9 @@ import type { Data, OkResult } from "../common/types.js";
 /** Largest UDP payload over IPv4 (bytes). */
 export const MAX_DATAGRAM = 65507;
 /** Largest UDP payload over IPv6 (bytes). */
-export const MAX_DATAGRAM6 = 65527;
+const MAX_DATAGRAM6 = 65527;
 /** Default size of `receive`/`receivefrom` (LuaSocket's UDP_DATAGRAMSIZE). */
-export const DEFAULT_DATAGRAM_SIZE = 8192;
+const DEFAULT_DATAGRAM_SIZE = 8192;
 /** Default bound of unread datagrams; `setoption("recv-backlog", n)`. */
 export const DEFAULT_RECV_BACKLOG = 256;
 
