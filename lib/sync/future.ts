@@ -25,7 +25,7 @@ export type FutureResult<T> = [true, T] | [false, unknown];
 export type FutureTry<T> = [typeof PENDING] | [typeof SUCCESS, T] | [typeof ERROR, unknown];
 
 /** The value a thread function ends with: a generator's return value, a Promise's value. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches any generator (its yield and next types are the op's business)
 export type ResultOf<F> = F extends (...a: any[]) => infer R ? (R extends Generator<any, infer V, any> ? V : Awaited<R>) : unknown;
 
 /**
