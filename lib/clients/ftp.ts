@@ -55,7 +55,7 @@ function override(t: FtpParams): FtpParams {
   const u = parseUrl(t.url) as Record<string, unknown>;
   const out: Record<string, unknown> = { ...u, port: u.port === undefined || u.port === "" ? undefined : Number(u.port) };
   for (const [k, v] of Object.entries(t)) if (v !== undefined && v !== null) out[k] = v;
-  return out as FtpParams;
+  return out;
 }
 
 /** LuaSocket's parse of the string forms: scheme ftp, a host, ";type=a|i". */

@@ -306,12 +306,12 @@ function adjustrequest(m: HttpModule, reqt: HttpRequestParams): HttpRequest {
   for (const [k, v] of Object.entries(reqt)) if (v !== undefined && v !== null) n[k] = v;
   n.scheme ??= "http";
   if (typeof n.scheme !== "string") fail(`invalid scheme '${String(n.scheme)}'`);
-  const scheme = (n.scheme as string).toLowerCase();
+  const scheme = n.scheme.toLowerCase();
   n.scheme = scheme;
   if (SCHEMES[scheme] === undefined) fail(`unsupported scheme '${scheme}'`);
   if (n.port === undefined || n.port === "") n.port = SCHEMES[scheme];
   else n.port = Number(n.port);
-  if (typeof n.host !== "string" || n.host === "") fail(`invalid host '${n.host === undefined ? "nil" : String(n.host)}'`);
+  if (typeof n.host !== "string" || n.host === "") fail(`invalid host '${n.host === undefined ? "nil" : check.tostring(n.host)}'`);
   if (n.path === undefined) n.path = "/";
   if (typeof n.method !== "string" || n.method === "") n.method = "GET";
   const r = n as unknown as HttpRequest;

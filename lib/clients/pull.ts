@@ -11,13 +11,13 @@ export type OpSource = Source | (() => Op<unknown>);
 export type OpSink = Sink | ((chunk: Data | null, err?: string | null) => Op<unknown>);
 
 /** Splits a `value` or `[value, err]` answer. */
-export function split(r: unknown): [unknown, string | null] {
+function split(r: unknown): [unknown, string | null] {
   if (Array.isArray(r)) return [r[0] ?? null, (r[1] as string | null | undefined) ?? null];
   return [r ?? null, null];
 }
 
 /** A chunk as a Lua string (bytes as latin1). */
-export function text(chunk: unknown): string {
+function text(chunk: unknown): string {
   if (typeof chunk === "string") return chunk;
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
   return String(chunk);

@@ -85,7 +85,7 @@ function stamp(t: number): string {
  * mime.dot: doubles a "." that starts a line (after CRLF, or at the very start: state 2).
  * Gives the stuffed chunk and the state to carry to the next one.
  */
-export function dot(state: number, chunk: string): [string, number] {
+function dot(state: number, chunk: string): [string, number] {
   let out = "";
   for (let i = 0; i < chunk.length; i++) {
     const c = chunk[i]!;
@@ -138,9 +138,9 @@ function* messageParts(m: SmtpModule, mesgt: SmtpMessage): Generator<Piece, void
   if (typeof body === "function") {
     for (;;) {
       const r = body();
-      const [chunk, err] = Array.isArray(r) ? [r[0], r[1]] : [r, null];
-      if (err !== null && err !== undefined) yield [null, String(err)];
-      else if (chunk !== null && chunk !== undefined) yield String(chunk);
+      const [chunk, err] = Array.isArray(r) ? (r as unknown[]) : [r, null];
+      if (err !== null && err !== undefined) yield [null, check.tostring(err)];
+      else if (chunk !== null && chunk !== undefined) yield check.tostring(chunk);
       else break;
     }
     return;
@@ -169,7 +169,7 @@ function checkMessage(mesgt: unknown, arg: string): void {
   if (zone !== undefined && zone !== null && (typeof zone !== "string" || BAD_CHARS.test(zone))) check.fail("smtp.message", `${arg}.zone`, "a string without CR, LF or NUL", zone);
   const b = (mesgt as SmtpMessage).body;
   if (b === undefined || b === null || typeof b === "string" || typeof b === "function") return;
-  const parts = Array.isArray(b) ? b : (b as SmtpMultipart).parts;
+  const parts = Array.isArray(b) ? b : b.parts;
   if (!Array.isArray(parts)) check.fail("smtp.message", `${arg}.body`, "a string, a source function, or parts (an array, or { parts, preamble?, epilogue? })", b);
   parts.forEach((p, i) => checkMessage(p, `${arg}.body[${i}]`));
 }

@@ -17,10 +17,18 @@ export function describe(v: unknown): string {
     case "symbol":
       return "a symbol";
     default: {
-      const ctor = (v as object).constructor;
+      const ctor = v.constructor;
       return ctor && ctor.name ? `an object (${ctor.name})` : "an object";
     }
   }
+}
+
+/**
+ * Lua's `tostring` for a message: any value as `String` gives it. Deliberately also objects
+ * without a `toString` of their own ("[object Object]", where Lua says "table: 0x...").
+ */
+export function tostring(v: unknown): string {
+  return String(v);
 }
 
 export function fail(fn: string, arg: string, accepts: string, got: unknown): never {

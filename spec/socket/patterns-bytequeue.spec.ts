@@ -1,6 +1,6 @@
 // ByteQueue (lib/patterns.ts): the slot reuse and compaction of its chunk array.
 import { expect } from "chai";
-import { ByteQueue } from "../lib/socket/patterns.js";
+import { ByteQueue } from "../../lib/socket/patterns.js";
 
 const b = (s: string) => Buffer.from(s, "latin1");
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Lock, type Thread } from "copas";
-import { fresh, run } from "./helpers/run.js";
+import { fresh, run } from "../helpers/run.js";
 
 describe("lock", () => {
   it("hangs off every dispatcher, bound to it", () => {
@@ -78,7 +78,7 @@ describe("lock", () => {
             }
           } else if (err === "timeout") timeout++;
           else if (err === "destroyed") destroyed++;
-          else throw new Error(`unexpected ${err}`);
+          else throw new Error(`unexpected ${String(err)}`);
           tracker.delete(i);
         });
       }

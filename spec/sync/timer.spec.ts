@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Timer } from "copas";
-import { fresh, run } from "./helpers/run.js";
+import { fresh, run } from "../helpers/run.js";
 
 describe("timer", () => {
   it("recurs, honours initial_delay, cancels, re-arms, survives errors (Copas tests/timer.lua)", async () => {

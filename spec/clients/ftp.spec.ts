@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import net from "node:net";
 import { Copas } from "copas";
-import { run } from "./helpers/run.js";
+import { run } from "../helpers/run.js";
 
 const closers: (() => void)[] = [];
 afterEach(() => {
@@ -31,7 +31,7 @@ async function ftpServer(files: Record<string, string>, opts: { needPass?: boole
     const reply = (l: string) => c.write(l + "\r\n");
     for (const g of opts.greeting ?? ["220 ready"]) reply(g);
     let buf = "";
-    c.on("data", async (d: string) => {
+    const onData = async (d: string) => {
       buf += d;
       for (let i = buf.indexOf("\r\n"); i !== -1; i = buf.indexOf("\r\n")) {
         const line = buf.slice(0, i);
@@ -92,7 +92,8 @@ async function ftpServer(files: Record<string, string>, opts: { needPass?: boole
             reply(verb === "noop" ? "200 noop ok" : "502 not implemented");
         }
       }
-    });
+    };
+    c.on("data", (d: string) => void onData(d));
   });
   const port = await listen(ctrl);
   closers.push(() => {

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import net from "node:net";
 import { Copas, type SmtpMail } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { run } from "./helpers/run.js";
+import { ManualClock } from "copas/sim";
+import { run } from "../helpers/run.js";
 
 interface Session {
   lines: string[];
@@ -103,13 +103,13 @@ describe("smtp", () => {
     ]);
     const [head, body] = s.data[0]!.split("\r\n\r\n");
     expect(body).to.equal("line one\r\n..starts with a dot\r\n...two\r\nend");
-    const headers = Object.fromEntries(head!.split("\r\n").map((l) => l.split(": ")));
+    const headers = Object.fromEntries(head!.split("\r\n").map((l) => l.split(": ") as [string, string]));
     expect(headers).to.include({ to: "<you@example.com>", subject: "hi", "mime-version": "1.0", "content-type": 'text/plain; charset="iso-8859-1"' });
     expect(headers["x-mailer"]).to.equal(new Copas().smtp.USERAGENT);
   });
 
-  it("dates the message by the dispatcher's clock", async () => {
-    const copas = new Copas({ clock: new FakeClock(0) });
+  it("dates the message by the dispatcher's clock", () => {
+    const copas = new Copas({ clock: new ManualClock(0) });
     const src = copas.smtp.message({ body: "x" });
     const head = src() as string;
     expect(head).to.include("date: Thu, 01 Jan 1970 00:00:00 -0000\r\n");
@@ -147,7 +147,7 @@ describe("smtp", () => {
   });
 
   it("message: multipart with preamble and epilogue, a source body, and a failing source", () => {
-    const copas = new Copas({ clock: new FakeClock(0) });
+    const copas = new Copas({ clock: new ManualClock(0) });
     let n = 0;
     const src = copas.smtp.message({
       headers: { Subject: "parts", date: "fixed" },

@@ -4,9 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { fileURLToPath } from "node:url";
-import { sniContexts, tlsConfig } from "../lib/node/tls-params.js";
+import { sniContexts, tlsConfig } from "../../lib/node/tls-params.js";
 
-const F = fileURLToPath(new URL("./fixtures/", import.meta.url));
+const F = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 describe("tls-params", () => {
   it("maps LuaSec's wrap table and caches the result per table", () => {

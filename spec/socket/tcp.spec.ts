@@ -1,12 +1,13 @@
 import { expect } from "chai";
 import { Copas, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER, type TcpSocket } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { listen, pair, rawPair, received } from "./helpers/net.js";
-import { blackholeNetwork } from "./helpers/network.js";
-import { Signals } from "./helpers/signals.js";
+import type { ManualClock } from "copas/sim";
+import { listen, pair, rawPair, received } from "../helpers/net.js";
+import { blackholeNetwork } from "../helpers/network.js";
+import { Signals } from "../helpers/signals.js";
+import { autoClock, idled } from "../helpers/run.js";
 
-function fake(auto = false): [Copas, FakeClock] {
-  const clock = new FakeClock(0, auto);
+function fake(auto = false): [Copas, ManualClock] {
+  const clock = autoClock(0, auto);
   return [new Copas({ clock }), clock];
 }
 
@@ -23,7 +24,7 @@ async function holding(copas: Copas, data: string | Uint8Array): Promise<[TcpSoc
 
 describe("tcp", () => {
   let copas: Copas;
-  let clock: FakeClock;
+  let clock: ManualClock;
   const open: TcpSocket[] = [];
 
   beforeEach(() => {
@@ -38,7 +39,7 @@ describe("tcp", () => {
   async function untilSenderWaits(loop: Promise<void>): Promise<void> {
     const ended = loop.then(() => "ended");
     while (copas.status().write === 0) {
-      if ((await Promise.race([clock.idled(), ended])) === "ended") throw new Error("the loop ended first");
+      if ((await Promise.race([idled(clock), ended])) === "ended") throw new Error("the loop ended first");
     }
   }
 
@@ -247,11 +248,11 @@ describe("tcp", () => {
       let r = b.receive("*a");
       let got = "";
       while (r[1] === "timeout") {
-        got += r[2];
+        got += r[2] as string; // latin1: strings
         await copas.socket.select([b], null);
         r = b.receive("*a");
       }
-      expect(got + (r[0] ?? "")).to.equal("last words\n");
+      expect(got + ((r[0] as string | null) ?? "")).to.equal("last words\n");
       // a can still receive after shutting down its sending side.
       b.send("reply\n");
       await received(a, 6);
@@ -289,7 +290,7 @@ describe("tcp", () => {
       await copas.loop();
     });
 
-    it("settimeout on the object only records the value (it never blocks)", async () => {
+    it("settimeout on the object only records the value (it never blocks)", () => {
       const m = copas.socket.tcp();
       expect(m.gettimeout()).to.equal(-1);
       expect(m.settimeout(5)).to.equal(1);
@@ -403,7 +404,7 @@ describe("tcp", () => {
       }
       raw.destroy();
       let got = "";
-      for (let i = 0; i < 10; i++) got += b.receive(i === 0 ? 3 : i === 9 ? 25 : 9)[0];
+      for (let i = 0; i < 10; i++) got += b.receive(i === 0 ? 3 : i === 9 ? 25 : 9)[0] as string;
       expect(got).to.equal(expected);
     });
 
@@ -578,8 +579,9 @@ describe("tcp", () => {
       copas.addthread(function* () {
         got.push(yield* copas.receive(b));
       });
+      const waiting = idled(clock); // the loop may go idle inside loop(): listen first
       const loop = copas.loop();
-      await clock.idled(); // no timer: the loop waits for data
+      await waiting; // no timer: the loop waits for data
       a.send("late\n");
       await loop;
       expect(got[3]).to.deep.equal(["late", null, null]);
@@ -600,7 +602,7 @@ describe("tcp", () => {
 
     it("connect times out on a connection that never completes", async () => {
       const net = blackholeNetwork(clock);
-      clock.auto = true;
+      clock.autoAdvance = true;
       const c = new Copas({ network: net });
       const m = c.socket.tcp();
       c.settimeouts(m, 3, null, null);
@@ -668,7 +670,7 @@ describe("tcp", () => {
         got = yield* copas.receive(b);
       });
       const loop = copas.loop();
-      await clock.idled();
+      await idled(clock);
       a.close();
       await loop;
       expect(got).to.deep.equal([null, "closed", "part"]);
@@ -790,6 +792,7 @@ describe("tcp", () => {
       const loop = copas.loop();
       // Once the sender is parked with nothing else to do, the kernel buffers are full.
       await untilSenderWaits(loop);
+      await received(b, 1); // and data has reached the reader's side
       clock.advance(10);
       await loop;
       expect(got![1]).to.equal("timeout");

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { Copas, type TcpSocket } from "copas";
-import * as check from "../lib/common/check.js";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { pair } from "./helpers/net.js";
+import * as check from "../../lib/common/check.js";
+import { ManualClock } from "copas/sim";
+import { pair } from "../helpers/net.js";
 
 type AnyFn = (...a: unknown[]) => unknown;
 
@@ -49,7 +49,7 @@ describe("check (bad input)", () => {
     let b: TcpSocket;
 
     before(async () => {
-      copas = new Copas({ clock: new FakeClock() });
+      copas = new Copas({ clock: new ManualClock() });
       [a, b] = await pair(copas);
     });
 

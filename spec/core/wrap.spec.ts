@@ -1,14 +1,15 @@
 import { expect } from "chai";
 import { Copas, CopasSocket, type TcpSocket } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { listen, pair, received } from "./helpers/net.js";
+import { ManualClock } from "copas/sim";
+import { autoClock } from "../helpers/run.js";
+import { listen, pair, received } from "../helpers/net.js";
 
 describe("wrap (CopasSocket)", () => {
   let copas: Copas;
   const open: TcpSocket[] = [];
 
   beforeEach(() => {
-    copas = new Copas({ clock: new FakeClock(0, true) });
+    copas = new Copas({ clock: autoClock(0, true) });
   });
 
   afterEach(() => {
@@ -30,7 +31,7 @@ describe("wrap (CopasSocket)", () => {
     expect(w.socket).to.equal(a);
     expect(w.copas).to.equal(copas);
     expect(String(w)).to.equal("tcp{client} (copas wrapped)");
-    const other = new Copas({ clock: new FakeClock() });
+    const other = new Copas({ clock: new ManualClock() });
     expect(() => other.wrap(a)).to.throw(TypeError, "'skt'"); // another network (clock)
   });
 
@@ -103,7 +104,7 @@ describe("wrap (CopasSocket)", () => {
       got.push(yield* w.receive(1));
       got.push(w.dirty()); // "i\n" came with the "h"
       got.push(yield* w.receive());
-      got.push((w.getstats() as number[])[0]);
+      got.push(w.getstats()[0]);
       got.push(w.shutdown("send"));
       w.close();
       copas.removeserver(server);

@@ -6,10 +6,9 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { Copas, type CopasSocket, type HttpHeaders, type Sink } from "copas";
 import { ManualClock, SimNetwork } from "copas/sim";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { run } from "./helpers/run.js";
+import { run } from "../helpers/run.js";
 
-const F = fileURLToPath(new URL("./fixtures/", import.meta.url));
+const F = fileURLToPath(new URL("../fixtures/", import.meta.url));
 const CA = F + "rootA.pem";
 
 interface Seen {
@@ -458,7 +457,7 @@ describe("http", () => {
     });
 
     it("times out after http.TIMEOUT (60 s) of copas timeout, on a hand-driven clock", async () => {
-      const clock = new FakeClock(1000);
+      const clock = new ManualClock(1000);
       const copas = new Copas({ clock });
       let arrived!: () => void;
       const got = new Promise<void>((r) => (arrived = r));
@@ -478,7 +477,7 @@ describe("http", () => {
     });
 
     it("timeout as seconds or per phase", async () => {
-      const clock = new FakeClock(0);
+      const clock = new ManualClock(0);
       const copas = new Copas({ clock });
       let arrived!: () => void;
       let got = new Promise<void>((r) => (arrived = r));

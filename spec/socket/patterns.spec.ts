@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ByteQueue, join, P_ALL, P_LINE, parsePattern, prefixBytes, receiveFrom, toBytes } from "../lib/socket/patterns.js";
+import { ByteQueue, join, P_ALL, P_LINE, parsePattern, prefixBytes, receiveFrom, toBytes } from "../../lib/socket/patterns.js";
 
 const b = (s: string) => Buffer.from(s, "latin1");
 

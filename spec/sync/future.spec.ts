@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ERROR, Future, PENDING, SUCCESS } from "copas";
-import { fresh, run } from "./helpers/run.js";
+import { fresh, run } from "../helpers/run.js";
 
 describe("future", () => {
   it("has the status constants", () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Semaphore } from "copas";
-import { fresh, run } from "./helpers/run.js";
+import { fresh, run } from "../helpers/run.js";
 
 describe("semaphore", () => {
   it("hangs off every dispatcher", () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Queue, type Thread } from "copas";
-import { fresh, run } from "./helpers/run.js";
+import { fresh, run } from "../helpers/run.js";
 
 describe("queue", () => {
   it("names unnamed queues per dispatcher, and workers after their queue", () => {
@@ -156,7 +156,7 @@ describe("queue", () => {
       yield* copas.pause(0.75);
       at("finish");
       const r = yield* q.finish();
-      at(`finished ${r}`);
+      at(`finished ${String(r)}`);
     });
     expect(log).to.deep.equal([
       "q:worker_1 start 1 @0",

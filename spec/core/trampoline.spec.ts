@@ -1,20 +1,22 @@
 import { expect } from "chai";
 import { Copas, type Op } from "copas";
-import { pair } from "./helpers/net.js";
+import { pair } from "../helpers/net.js";
 
 /** Runs `fn` as the only thread of a fresh dispatcher; resolves with what it returned. */
 async function run<T>(fn: (copas: Copas) => Generator<unknown, T, unknown>): Promise<T> {
   const copas = new Copas();
   let out: { v: T } | null = null;
-  let failure: unknown = null;
+  let failed = false;
+  let failure: unknown;
   copas.seterrorhandler((err) => {
+    failed = true;
     failure = err;
   }, true);
   copas.addthread(function* () {
     out = { v: yield* fn(copas) };
   });
   await copas.loop();
-  if (failure !== null) throw failure;
+  if (failed) throw failure;
   if (out === null) throw new Error("the thread did not finish");
   return (out as { v: T }).v;
 }
@@ -347,6 +349,7 @@ describe("trampoline", () => {
       copas.addthread(() => {
         throw new Error("plain failed");
       });
+      // eslint-disable-next-line @typescript-eslint/require-await -- an async function's rejection is the case under test
       copas.addthread(async () => {
         throw new Error("async failed");
       });

@@ -1,6 +1,6 @@
 // exit(), exiting() and waitforexit(): built on a semaphore that exit() destroys, as Copas 4.11.
 import { expect } from "chai";
-import { fresh, run } from "./helpers/run.js";
+import { fresh, run } from "../helpers/run.js";
 
 describe("exit", () => {
   it("waiters in waitforexit do not keep the loop going; when it runs out of work they resume in order", async () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Copas, DEBUG_ORIGINAL, type TcpSocket } from "copas";
-import { fresh, run } from "./helpers/run.js";
-import { pair } from "./helpers/net.js";
+import { fresh, run } from "../helpers/run.js";
+import { pair } from "../helpers/net.js";
 
 describe("debug", () => {
   describe("start/stop", () => {
@@ -184,7 +184,7 @@ describe("debug", () => {
       const copas = fresh();
       const [a, b] = await pair(copas);
       const lines: string[] = [];
-      const d = copas.debug.socket(b, (l) => lines.push(l)) as TcpSocket;
+      const d = copas.debug.socket<TcpSocket>(b, (l) => lines.push(l));
       expect((d as unknown as Record<symbol, unknown>)[DEBUG_ORIGINAL]).to.equal(b);
       expect(String(d)).to.equal(String(b));
       expect(d.dirty()).to.equal(false);
@@ -193,7 +193,7 @@ describe("debug", () => {
       await run(copas, function* () {
         yield* copas.send(a, "x\n");
         expect(yield* copas.receive(d)).to.deep.equal(["x", null, null]);
-        expect(copas.wrap(d as never).socket).to.equal(b);
+        expect(copas.wrap(d).socket).to.equal(b);
         a.close();
         d.close();
       });

@@ -1,14 +1,15 @@
 import { expect } from "chai";
 import sinon from "sinon";
 import defaultCopas, { Copas, FAIRNESS_INTERVAL, type TcpSocket, type Thread } from "copas";
-import { FakeClock } from "./helpers/fake-clock.js";
-import { collect } from "./helpers/gc.js";
-import { listen, pair, received } from "./helpers/net.js";
-import { SpyNetwork } from "./helpers/network.js";
+import type { ManualClock } from "copas/sim";
+import { collect } from "../helpers/gc.js";
+import { autoClock, idled } from "../helpers/run.js";
+import { listen, pair, received } from "../helpers/net.js";
+import { SpyNetwork } from "../helpers/network.js";
 
 /** A dispatcher on a hand-driven clock; `auto` jumps idle waits (no data may be expected then). */
-function fake(auto = false): [Copas, FakeClock] {
-  const clock = new FakeClock(0, auto);
+function fake(auto = false): [Copas, ManualClock] {
+  const clock = autoClock(0, auto);
   return [new Copas({ clock }), clock];
 }
 
@@ -35,7 +36,7 @@ describe("dispatcher", () => {
     });
 
     it("runs readable, then writable, then due timers, then runnable (accept running its handler at once)", async () => {
-      const clock = new FakeClock();
+      const clock = autoClock(0, false);
       const net = new SpyNetwork(clock);
       const copas = new Copas({ network: net, clock });
       const log: string[] = [];
@@ -538,7 +539,7 @@ describe("dispatcher", () => {
         }
       });
       const loop = copas.loop();
-      while (copas.status().write === 0) await clock.idled(); // 64 MiB: more than the kernel holds
+      while (copas.status().write === 0) await idled(clock); // 64 MiB: more than the kernel holds
       copas.removethread(t);
       await loop;
       expect(fin).to.equal(true);
@@ -767,6 +768,7 @@ describe("dispatcher", () => {
       const seen: unknown[] = [];
       copas.setErrorHandler((e) => seen.push(e), true);
       copas.addthread(() => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- Lua code raises any value: here a string
         throw "str";
       });
       await copas.loop();

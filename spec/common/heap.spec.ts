@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { TimerHeap, type HeapEntry } from "../lib/common/heap.js";
+import { TimerHeap, type HeapEntry } from "../../lib/common/heap.js";
 
 interface E extends HeapEntry {
   id: number;
