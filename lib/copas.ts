@@ -48,6 +48,12 @@ interface Observable {
   _observe?(trace: (line: string) => void): void;
 }
 
+function isClock(c: unknown): c is Clock {
+  if (typeof c !== "object" || c === null) return false;
+  const k = c as Record<string, unknown>;
+  return typeof k.now === "function" && typeof k.setTimer === "function" && typeof k.clearTimer === "function";
+}
+
 function writeStderr(text: string): void {
   process.stderr.write(text);
 }
@@ -87,12 +93,7 @@ export class Copas extends Dispatcher {
   constructor(options: CopasOptions = {}) {
     if (!check.isTable(options)) check.fail("Copas", "options", "a table of options ({ clock?, network?, trace?, handshakeTimeout? })", options);
     const c: unknown = options.clock;
-    if (c !== undefined) {
-      const k = c as Partial<Record<keyof Clock, unknown>> | null;
-      if (typeof k !== "object" || k === null || typeof k.now !== "function" || typeof k.setTimer !== "function" || typeof k.clearTimer !== "function") {
-        check.fail("Copas", "options.clock", "a clock (now, setTimer, clearTimer: a ManualClock, say)", c);
-      }
-    }
+    if (c !== undefined && !isClock(c)) check.fail("Copas", "options.clock", "a clock (now, setTimer, clearTimer: a ManualClock, say)", c);
     const o = options as CopasOptions;
     let socket: SocketModule;
     let clock: Clock;

@@ -436,8 +436,8 @@ export class Dispatcher {
    */
   async loop(init?: ThreadFn | number | null, timeout?: number | null): Promise<void> {
     if (typeof init === "function") this.addnamedthread("copas_initializer", init);
-    else if (typeof init === "number") timeout = check.number("loop", "init", init);
-    else if (init !== undefined && init !== null) check.fail("loop", "init", "a thread function, a timeout in seconds, or nothing", init);
+    // As Copas: anything else in first place is the timeout.
+    else if (init !== undefined && init !== null) timeout = check.number("loop", "timeout", init);
     const to = check.optNumber("loop", "timeout", timeout);
     if (this.#running) throw new Error("copas.loop: the loop is already running");
     this.#exiting = false;
