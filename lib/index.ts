@@ -17,8 +17,8 @@
  *
  * @module
  */
-import { Copas, realSocket } from "./core/dispatcher.js";
-import { makeCallable, type CallableCopas } from "./callable.js";
+import type { CallableCopas } from "./callable.js";
+import { defaultCopas, defaultSocket } from "./defaults.js";
 
 export { Copas, FAIRNESS_INTERVAL } from "./core/dispatcher.js";
 export type { CopasOptions, CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js";
@@ -56,10 +56,10 @@ export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn }
 
 export type { CallableCopas } from "./callable.js";
 
-/** The default dispatcher, on the real clock and network. */
-const copas: CallableCopas = makeCallable(new Copas());
+/** The default dispatcher, on the real clock and network (a test may point it at a simulated world: "copas/testing"). */
+const copas: CallableCopas = defaultCopas;
 
-/** The LuaSocket layer over Node's `net` (LuaSocket's `socket` module). */
-export const socket = realSocket;
+/** The LuaSocket layer over Node's `net` (LuaSocket's `socket` module); it follows the default dispatcher's world. */
+export const socket = defaultSocket;
 
 export default copas;

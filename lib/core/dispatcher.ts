@@ -23,6 +23,7 @@ import { realClock } from "../node/real-clock.js";
 import { TimerHeap } from "../common/heap.js";
 import type { Network } from "../socket/network.js";
 import { makeRealNetwork } from "../node/real-network.js";
+import { entropy } from "../node/entropy.js";
 import { READ, Selectable, WRITE, type Direction } from "../socket/select.js";
 import { makeSocketModule, type SocketModule } from "../socket/socket-module.js";
 import {
@@ -206,6 +207,12 @@ export class Copas {
   #why: WeakMap<Thread, string> | null;
   #traceIds: WeakMap<Thread, number> | null = null;
   #traceSeq = 0;
+  /** Source of `random()`: the simulated network's seeded stream, else real entropy. */
+  #random: () => number;
+  /** Live threads of each group (a simulated host), only for threads that have one. */
+  #groups: Map<string, Set<Thread>> | null = null;
+  /** Servers added by a thread of a group: their handler threads join it. */
+  #serverGroups: Map<Selectable, string> | null = null;
 
   constructor(options: CopasOptions = {}) {
     if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
@@ -233,6 +240,10 @@ export class Copas {
     this.#defaultErrorHandler = (err, t, skt) => {
       process.stderr.write(this.gettraceback(err, t, skt) + "\n");
     };
+    // A simulated network seeds random() and runs its hosts (start functions, crashes) here.
+    const sim = options.network as { random?(): number; _attach?(d: Copas): void } | undefined;
+    this.#random = typeof sim?.random === "function" ? () => sim.random!() : entropy;
+    sim?._attach?.(this);
   }
 
   // ======================================================================================
@@ -335,6 +346,8 @@ export class Copas {
     if (name !== undefined && name !== null) s._cname = check.string("addserver", "name", name);
     if (to !== undefined) this.settimeout(s, to);
     (s as { settimeout?: (v: number) => unknown }).settimeout?.(0);
+    const g = this.#current?._group;
+    if (g !== null && g !== undefined) (this.#serverGroups ??= new Map()).set(s, g);
     if (typeof (s as { accept?: unknown }).accept === "function") {
       s._chandler = handler as (skt: never) => unknown;
       this.#servers.add(s);
@@ -346,6 +359,7 @@ export class Copas {
     this.#servers.add(s);
     this.#reading.add(s);
     const t = new Thread(`${this.getsocketname(s)}:handler`);
+    if (g !== null && g !== undefined) this.#join(t, g);
     this.#start(t, handler as ThreadFn, [server], s);
   }
 
@@ -354,6 +368,7 @@ export class Copas {
     const s = this.#own("removeserver", "server", server);
     this.#servers.delete(s);
     this.#reading.delete(s);
+    this.#serverGroups?.delete(s);
     s._chandler = null;
     if (s._rw === this) s._rw = null;
     if (keepOpen) return true;
@@ -379,8 +394,62 @@ export class Copas {
     const t = new Thread(name ?? undefined);
     t._fn = fn as ThreadFn;
     t._args = args;
+    const g = this.#current?._group;
+    if (g !== null && g !== undefined) this.#join(t, g);
     this.#makeRunnable(t, "start");
     return t;
+  }
+
+  /**
+   * Lua's `math.random` on this dispatcher's generator: `random()` a float in [0, 1),
+   * `random(m)` an integer in [1, m], `random(m, n)` one in [m, n]. On a SimNetwork it is
+   * seeded by the network's seed (runs replay); otherwise it is real entropy. Handler code that
+   * uses Math.random or crypto instead cannot be replayed from a seed.
+   */
+  random(m?: number, n?: number): number {
+    const r = this.#random();
+    if (m === undefined || m === null) return r;
+    let lo = 1;
+    let hi = m;
+    if (n !== undefined && n !== null) {
+      lo = m;
+      hi = n;
+    }
+    if (!Number.isInteger(lo)) check.fail("random", "m", "an integer", m);
+    if (!Number.isInteger(hi)) check.fail("random", n === undefined || n === null ? "m" : "n", "an integer", hi);
+    if (lo > hi) throw new RangeError(`random: bad argument '${n === undefined || n === null ? "m" : "n"}' (interval is empty)`);
+    return lo + Math.floor(r * (hi - lo + 1));
+  }
+
+  /** @internal adds a thread in `group` (a simulated host's start function). */
+  _spawn(group: string, name: string, fn: ThreadFn, ...args: unknown[]): Thread {
+    const t = this.addnamedthread(name, fn, ...args);
+    if (t._group !== null) this.#groups!.get(t._group)!.delete(t);
+    this.#join(t, group);
+    return t;
+  }
+
+  /**
+   * @internal a simulated host crashed: removes the servers added by its group (closing them)
+   * and removes and unwinds every thread of the group. Gives the number of threads.
+   */
+  _killgroup(group: string): number {
+    if (this.#serverGroups !== null) {
+      for (const [s, g] of [...this.#serverGroups]) if (g === group) this.removeserver(s as Selectable & { close(): unknown });
+    }
+    const set = this.#groups?.get(group);
+    if (set === undefined) return 0;
+    const list = [...set];
+    for (const t of list) this.removethread(t);
+    return list.length;
+  }
+
+  #join(t: Thread, group: string): void {
+    t._group = group;
+    const groups = (this.#groups ??= new Map());
+    let set = groups.get(group);
+    if (set === undefined) groups.set(group, (set = new Set()));
+    set.add(t);
   }
 
   /**
@@ -1177,6 +1246,10 @@ export class Copas {
     if (server._cto !== null) client._cto = [server._cto[0], server._cto[1], server._cto[2]];
     (client as { settimeout?: (v: number) => unknown }).settimeout?.(0);
     const t = new Thread(`${sname}:handler_${n}`);
+    if (this.#serverGroups !== null) {
+      const g = this.#serverGroups.get(server);
+      if (g !== undefined) this.#join(t, g);
+    }
     if (this.#autoclose) t._autoclose = client as unknown as { close(): unknown };
     if (this.#trace !== null) this.#traceEvent("run", t, `accept ${sname}`);
     this.#start(t, server._chandler as ThreadFn, [client], client);
@@ -1247,6 +1320,7 @@ export class Copas {
 
   #finish(t: Thread, ok: boolean, value: unknown, skt: Selectable | null): void {
     t._state = State.Dead;
+    if (t._group !== null) this.#groups!.get(t._group)?.delete(t);
     t._gen = null;
     t._stack = null;
     if (t._timeout !== null) this.#cancelTimeout(t);
