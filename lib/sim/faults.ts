@@ -206,6 +206,10 @@ export class FaultPlan {
   #anyPair = false;
   /** Bumped when rates change: timers of older processes do nothing. */
   #gen = 0;
+  /** Faults that came up so far (numbered from 0 in order), kept or not. */
+  fired = 0;
+  /** When set, only the faults with these numbers happen (the explorer's shrinking). */
+  keep: ReadonlySet<number> | null = null;
 
   constructor(
     seed: number,
@@ -249,9 +253,15 @@ export class FaultPlan {
     return this.#pairs.get(this.pairKey(a, b))?.set ?? this.net;
   }
 
-  /** One draw: true with probability `p` (no draw when `p` is 0). */
+  /** One draw: true with probability `p` (no draw when `p` is 0), unless shrinking drops it. */
   chance(p: number): boolean {
-    return p > 0 && this.rng.next() < p;
+    return p > 0 && this.rng.next() < p && this.#fire();
+  }
+
+  /** A fault comes up: it gets the next number, and happens unless `keep` leaves it out. */
+  #fire(): boolean {
+    const k = this.fired++;
+    return this.keep === null || this.keep.has(k);
   }
 
   draw(r: readonly [number, number]): number {
@@ -323,14 +333,14 @@ export class FaultPlan {
 
   #cut(a: string, b: string, set: FaultSet): void {
     const t = this.target;
-    if (t._partitioned(a, b)) return;
+    if (t._partitioned(a, b) || !this.#fire()) return;
     t._partition(a, b);
     t._clock.setTimer(this.draw(set.partitionLength), () => t._heal(a, b));
   }
 
   #crashHost(host: string, gen: number): void {
     const t = this.target;
-    if (t._isDown(host)) {
+    if (t._isDown(host) || !this.#fire()) {
       this.#after(this.crash, gen, () => this.#crashHost(host, gen));
       return;
     }

@@ -11,7 +11,6 @@
 import type { Clock } from "../common/clock.js";
 import type { ConnectOptions, ListenOptions, ListenerLike, Network, StreamLike } from "../socket/network.js";
 import { makeSocketModule, type SocketModule } from "../socket/socket-module.js";
-import { CopasSocket } from "../core/wrap.js";
 import * as check from "../common/check.js";
 import { ManualClock } from "./manual-clock.js";
 import { Rng } from "./rng.js";
@@ -361,6 +360,17 @@ export class SimNetwork<C extends Clock = ManualClock> {
     return this.#random.next();
   }
 
+  /**
+   * @internal seeded faults that came up so far (numbered from 0), and, with `keep`, the only
+   * ones allowed to happen from now on (the explorer's shrinking: same draws, fewer faults).
+   */
+  _faultCount(keep?: ReadonlySet<number> | null): number {
+    const fp = this.#faults;
+    if (fp === null) return 0;
+    if (keep !== undefined) fp.keep = keep;
+    return fp.fired;
+  }
+
   /** @internal a dispatcher made on this network: it runs the hosts' start functions. */
   _attach(r: HostRunner): void {
     this.#runners.push(r);
@@ -426,6 +436,10 @@ export class SimNetwork<C extends Clock = ManualClock> {
     if (c.destroyed) return;
     const host = c.remoteAddress;
     const port = c.remotePort;
+    if (this.#down.size > 0 && this.#down.has(host)) {
+      this.#synLater(c, 0);
+      return;
+    }
     if (this.#fabric._blocked(c.localAddress, host)) {
       if (this.#fabric._tracing) this.#log(`held ${c._name} partition`);
       this.#held.push({ a: c.localAddress, b: host, fn: () => this.#syn(c) });
@@ -449,6 +463,25 @@ export class SimNetwork<C extends Clock = ManualClock> {
     if (this.#fabric._tracing) this.#log(`connect ${c._name}`);
     this.clock.setTimer(back, () => c._connected());
     l.onConnection(s);
+  }
+
+  /**
+   * A connection request reached a host that is down: nothing answers, so it is sent again
+   * after 1, 2, 4 ... 32 s (as TCP retransmits a SYN), and fails 127 s after the first attempt
+   * if the host is still down, with "host is unreachable" (what a router's ICMP answer gives;
+   * not ETIMEDOUT, whose "timeout" would read as "still connecting" to a connect loop).
+   */
+  #synLater(c: SimStream, n: number): void {
+    if (n === 0 && this.#fabric._tracing) this.#log(`held ${c._name} host down`);
+    this.clock.setTimer(2 ** n, () => {
+      if (c.destroyed) return;
+      if (!this.#down.has(c.remoteAddress)) this.#syn(c);
+      else if (n < 6) this.#synLater(c, n + 1);
+      else {
+        if (this.#fabric._tracing) this.#log(`timeout ${c._name} host down`);
+        c._fail(err(`connect EHOSTUNREACH ${c.remoteAddress}:${c.remotePort}`, "EHOSTUNREACH"));
+      }
+    });
   }
 
   #listen(o: ListenOptions): Promise<[ListenerLike, null] | [null, string]> {
@@ -542,8 +575,10 @@ export class SimNetwork<C extends Clock = ManualClock> {
   }
 
   #streamOf(fn: string, skt: unknown): SimStream {
-    const raw = skt instanceof CopasSocket ? skt.socket : skt;
-    const s = (raw as { _stream?: unknown } | null)?._stream;
+    // A wrapped (copas) socket holds the LuaSocket object at `.socket` (duck-typed: copas/sim
+    // does not load the dispatcher's modules).
+    const own = (skt as { _stream?: unknown } | null)?._stream;
+    const s = own !== undefined ? own : ((skt as { socket?: { _stream?: unknown } } | null)?.socket?._stream ?? null);
     if (!(s instanceof SimStream) || s._fabric !== this.#fabric) {
       check.fail(fn, "skt", "a connected TCP socket of this SimNetwork", skt);
     }
