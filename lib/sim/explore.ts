@@ -85,6 +85,8 @@ export interface ExploreOptions {
   tail?: number;
   /** The test's full title, for the replay command (`-g`). */
   title?: string;
+  /** Environment the replay command sets besides SEED (a flag the test reads, say). */
+  replayEnv?: Readonly<Record<string, string>>;
   /** Look for a smaller set of faults that still fails. Default true. */
   shrink?: boolean;
   /** Let only these seeded faults happen (the numbers a shrunk report gives). */
@@ -106,7 +108,7 @@ export interface ExploreFailure {
   tail: string[];
   /** Seeded faults that came up in the run. */
   faults: number;
-  /** The smallest set of fault numbers found that still fails (null: not shrunk). */
+  /** The smallest set of fault numbers found that still fails (null: not shrunk: no faults, or `shrink: false`). */
   keep: number[] | null;
   /** False when running the seed again did not fail the same way (the scenario is not replayable). */
   replayed: boolean;
@@ -132,6 +134,8 @@ interface Outcome {
 }
 
 const SHRINK_RUNS = 200;
+/** Fault lines listed in a report. */
+const FAULT_LINES = 10;
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -143,8 +147,14 @@ function shellQuote(s: string): string {
 }
 
 /** The replay command of `seed` (with the kept faults, when shrunk). */
-export function replayCommand(seed: number, title: string | undefined, keep: readonly number[] | null): string {
-  const env = `SEED=${seed}${keep === null ? "" : ` KEEP_FAULTS=${keep.length === 0 ? "none" : keep.join(",")}`}`;
+export function replayCommand(
+  seed: number,
+  title: string | undefined,
+  keep: readonly number[] | null,
+  extra: Readonly<Record<string, string>> = {},
+): string {
+  const vars = Object.entries(extra).map(([k, v]) => `${k}=${shellQuote(v)} `).join("");
+  const env = `${vars}SEED=${seed}${keep === null ? "" : ` KEEP_FAULTS=${keep.length === 0 ? "none" : keep.join(",")}`}`;
   return title === undefined ? `${env} (run the test again with this seed)` : `${env} npm test -- -g ${shellQuote(title)}`;
 }
 
@@ -290,7 +300,7 @@ async function ddmin(items: number[], fails: (keep: number[]) => Promise<boolean
   return c;
 }
 
-function format(f: Omit<ExploreFailure, "report">, runs: number, tailLen: number, title: string | undefined): string {
+function format(f: Omit<ExploreFailure, "report">, runs: number, tailLen: number, o: ExploreOptions): string {
   const lines = [
     `explore: seed ${f.seed} failed (run ${runs}) at ${Math.round(f.time * 1e6) / 1e6} s of virtual time`,
     `  ${f.message}`,
@@ -300,12 +310,17 @@ function format(f: Omit<ExploreFailure, "report">, runs: number, tailLen: number
   if (!f.replayed) {
     lines.push("  WARNING: the seed did not fail the same way when run again: the scenario is not deterministic (Math.random, crypto or real time in handler code?)");
   }
+  const faultLines = f.trace.filter((l) => l.includes(" fault "));
+  if (faultLines.length > 0) {
+    lines.push(`  faults in the trace (${faultLines.length}${faultLines.length > FAULT_LINES ? `, the first ${FAULT_LINES}` : ""}):`);
+    for (const l of faultLines.slice(0, FAULT_LINES)) lines.push(`    ${l}`);
+  }
   if (tailLen > 0) {
     lines.push(`  last ${f.tail.length} trace lines:`);
     for (const l of f.tail) lines.push(`    ${l}`);
   }
   lines.push(`  replay: ${f.replay}`);
-  if (f.keep !== null) lines.push(`  replay with fewer faults: ${replayCommand(f.seed, title, f.keep)}`);
+  if (f.keep !== null) lines.push(`  replay with fewer faults: ${replayCommand(f.seed, o.title, f.keep, o.replayEnv)}`);
   return lines.join("\n");
 }
 
@@ -340,7 +355,7 @@ export async function exploreWith<D extends Explorable>(make: MakeDispatcher<D>,
     if (o.shrink !== false && r.faults > 0 && replayed) {
       const all = keep === null ? Array.from({ length: r.faults }, (_, i) => i) : [...keep];
       const small = await ddmin(all, async (k) => (await runOnce(make, scenario, o, seed, false, k)).message !== null);
-      if (small.length < all.length) kept = small;
+      kept = small;
     }
     const tailLen = o.tail ?? 30;
     const f: Omit<ExploreFailure, "report"> = {
@@ -353,9 +368,9 @@ export async function exploreWith<D extends Explorable>(make: MakeDispatcher<D>,
       faults: r.faults,
       keep: kept,
       replayed,
-      replay: replayCommand(seed, o.title, keep),
+      replay: replayCommand(seed, o.title, keep, o.replayEnv),
     };
-    return { runs, failure: { ...f, report: format(f, runs, tailLen, o.title) } };
+    return { runs, failure: { ...f, report: format(f, runs, tailLen, o) } };
   }
   return { runs, failure: null };
 }

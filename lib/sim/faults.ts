@@ -174,10 +174,11 @@ export interface FaultTarget {
   _hosts(): readonly string[];
   /** Hosts with a start function, in order of registration. */
   _startable(): readonly string[];
-  _partition(a: string, b: string): void;
+  /** Cuts `a` and `b` apart; `tag` ends the trace line. */
+  _partition(a: string, b: string, tag: string): void;
   _heal(a: string, b: string): void;
   _partitioned(a: string, b: string): boolean;
-  _crash(host: string): void;
+  _crash(host: string, tag: string): void;
   _restart(host: string): void;
   _isDown(host: string): boolean;
 }
@@ -258,6 +259,11 @@ export class FaultPlan {
     return p > 0 && this.rng.next() < p && this.#fire();
   }
 
+  /** " #k": the number of the fault that came up last, for its trace line. */
+  tag(): string {
+    return ` #${this.fired - 1}`;
+  }
+
   /** A fault comes up: it gets the next number, and happens unless `keep` leaves it out. */
   #fire(): boolean {
     const k = this.fired++;
@@ -334,7 +340,7 @@ export class FaultPlan {
   #cut(a: string, b: string, set: FaultSet): void {
     const t = this.target;
     if (t._partitioned(a, b) || !this.#fire()) return;
-    t._partition(a, b);
+    t._partition(a, b, this.tag());
     t._clock.setTimer(this.draw(set.partitionLength), () => t._heal(a, b));
   }
 
@@ -344,7 +350,7 @@ export class FaultPlan {
       this.#after(this.crash, gen, () => this.#crashHost(host, gen));
       return;
     }
-    t._crash(host);
+    t._crash(host, this.tag());
     t._clock.setTimer(this.draw(this.downtime), () => {
       if (t._isDown(host)) t._restart(host);
       if (gen === this.#gen) this.#after(this.crash, gen, () => this.#crashHost(host, gen));

@@ -235,18 +235,18 @@ export class SimDatagram implements DatagramLike {
     const fs = fp.at(from, host);
     const name = `${from}:${fromPort}>${host}:${port}`;
     if (fp.chance(fs.loss)) {
-      if (f._tracing) f._log(`fault loss udp ${name} ${data.length} bytes`);
+      if (f._tracing) f._log(`fault loss udp ${name} ${data.length} bytes${fp.tag()}`);
       return;
     }
     let delay = f._delay(from, host);
     if (fp.chance(fs.reorder)) {
       const extra = fp.draw(fs.reorderDelay);
       delay += extra;
-      if (f._tracing) f._log(`fault reorder udp ${name} ${data.length} bytes ${secs(extra)}`);
+      if (f._tracing) f._log(`fault reorder udp ${name} ${data.length} bytes ${secs(extra)}${fp.tag()}`);
     }
     f._clock.setTimer(delay, () => this.#arrive(data, from, fromPort, host, port));
     if (fp.chance(fs.duplicate)) {
-      if (f._tracing) f._log(`fault duplicate udp ${name} ${data.length} bytes`);
+      if (f._tracing) f._log(`fault duplicate udp ${name} ${data.length} bytes${fp.tag()}`);
       f._clock.setTimer(f._delay(from, host), () => this.#arrive(data, from, fromPort, host, port));
     }
   }

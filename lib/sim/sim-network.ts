@@ -234,8 +234,12 @@ export class SimNetwork<C extends Clock = ManualClock> {
     const x = canonical(checkHost("partition", "a", a));
     const y = canonical(checkHost("partition", "b", b));
     if (x === y) check.fail("partition", "b", "a host other than 'a'", b);
+    this.#partition(x, y, "");
+  }
+
+  #partition(x: string, y: string, tag: string): void {
     this.#partitions.add(pairKey(x, y));
-    this.#log(`fault partition ${x < y ? `${x} ${y}` : `${y} ${x}`}`);
+    this.#log(`fault partition ${x < y ? `${x} ${y}` : `${y} ${x}`}${tag}`);
   }
 
   /**
@@ -304,11 +308,14 @@ export class SimNetwork<C extends Clock = ManualClock> {
    * the handlers of its servers). Its disk is kept. No-op when it is down.
    */
   crash(host: string): void {
-    const h = canonical(checkHost("crash", "host", host));
+    this.#crash(canonical(checkHost("crash", "host", host)), "");
+  }
+
+  #crash(h: string, tag: string): void {
     if (this.#down.has(h)) return;
     this.#down.add(h);
     this.#fabric._downs = this.#down.size;
-    this.#log(`fault crash ${h}`);
+    this.#log(`fault crash ${h}${tag}`);
     for (const list of [...this.#ports.values()]) for (const l of [...list]) if (l.host === h) l.close();
     for (const list of [...this.#udp.values()]) for (const d of [...list]) if (d._local!.address === h) d._crash();
     for (const st of [...this.#streams]) if (st.localAddress === h) st._crash();
@@ -398,10 +405,10 @@ export class SimNetwork<C extends Clock = ManualClock> {
       _clock: this.clock,
       _hosts: () => this.#seen,
       _startable: () => [...this.#hosts.values()].filter((h) => h._start !== null).map((h) => h.name),
-      _partition: (a, b) => this.partition(a, b),
+      _partition: (a, b, tag) => this.#partition(a, b, tag),
       _heal: (a, b) => this.heal(a, b),
       _partitioned: (a, b) => this.#fabric._blocked(a, b) && this.#partitions.has(pairKey(a, b)),
-      _crash: (h) => this.crash(h),
+      _crash: (h, tag) => this.#crash(h, tag),
       _restart: (h) => this.restart(h),
       _isDown: (h) => this.#down.has(h),
     };
@@ -565,7 +572,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
     const fs = fp.at(a, b);
     if (!fp.chance(fs.spike)) return d;
     const extra = fp.draw(fs.spikeLatency);
-    this.#log(`fault spike ${a}>${b} ${Math.round(extra * 1e6) / 1e6}`);
+    this.#log(`fault spike ${a}>${b} ${Math.round(extra * 1e6) / 1e6}${fp.tag()}`);
     return d + extra;
   }
 

@@ -409,7 +409,7 @@ export class SimStream implements StreamLike {
       }
       const fp = f._faults;
       if (fp !== null && this.#first!.data !== null && fp.chance(fp.at(this.localAddress, p.localAddress).reset)) {
-        if (f._tracing) f._log(`fault reset ${this._name}`);
+        if (f._tracing) f._log(`fault reset ${this._name}${fp.tag()}`);
         this.#drop(codeError("connection reset by peer", "ECONNRESET"));
         return;
       }
