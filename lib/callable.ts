@@ -9,7 +9,7 @@
 // dispatcher behind a front can be changed (`retarget`): a test points the default export at
 // a simulated world for a while.
 
-import { Copas } from "./core/dispatcher.js";
+import { Copas } from "./copas.js";
 
 /** A dispatcher that can be called: `copas(...)` is `copas.loop(...)`. */
 export type CallableCopas = Copas & ((init?: Parameters<Copas["loop"]>[0], timeout?: number | null) => Promise<void>);

@@ -18,10 +18,13 @@
  * @module
  */
 import type { CallableCopas } from "./callable.js";
-import { defaultCopas, defaultSocket } from "./defaults.js";
+import { defaultSocket } from "./defaults.js";
+import { defaultCopas } from "./default-world.js";
 
-export { Copas, FAIRNESS_INTERVAL } from "./core/dispatcher.js";
-export type { CopasOptions, CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js";
+export { Copas } from "./copas.js";
+export type { CopasOptions } from "./copas.js";
+export { Dispatcher, FAIRNESS_INTERVAL } from "./core/dispatcher.js";
+export type { CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js";
 export { Thread } from "./core/trampoline.js";
 export { CopasSocket } from "./core/wrap.js";
 export type { SslParams } from "./core/wrap.js";
@@ -42,7 +45,7 @@ export { Timer } from "./sync/timer.js";
 export type { TimerModule, TimerOptions } from "./sync/timer.js";
 export { ltn12, BLOCKSIZE } from "./clients/ltn12.js";
 export type { Ltn12Module, Source, Sink, SinkResult, PumpResult } from "./clients/ltn12.js";
-export { DEBUG_ORIGINAL } from "./debug/debug.js";
+export { DEBUG_ORIGINAL } from "./common/symbols.js";
 export type { DebugModule, DebugLogger } from "./debug/debug.js";
 export { HttpModule, MAXHEADERSIZE } from "./clients/http.js";
 export { SmtpModule } from "./clients/smtp.js";
@@ -56,7 +59,7 @@ export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn }
 
 export type { CallableCopas } from "./callable.js";
 
-/** The default dispatcher, on the real clock and network (a test may point it at a simulated world: "copas/testing"). */
+/** The default dispatcher, on the real clock and network. */
 const copas: CallableCopas = defaultCopas;
 
 /** The LuaSocket layer over Node's `net` (LuaSocket's `socket` module); it follows the default dispatcher's world. */

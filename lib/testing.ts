@@ -20,9 +20,9 @@
  *
  * @module
  */
-import { Copas } from "./core/dispatcher.js";
+import { Copas } from "./copas.js";
 import { realClock } from "./node/real-clock.js";
-import { _setDefaults } from "./defaults.js";
+import { _setDefaults } from "./default-world.js";
 import { exploreWith, type ExploreFailure, type ExploreOptions, type ExploreResult, type Scenario } from "./sim/explore.js";
 import { SimNetwork } from "./sim/sim-network.js";
 import * as check from "./common/check.js";

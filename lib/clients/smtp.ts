@@ -10,7 +10,7 @@
 // Deviations: the multipart boundary comes from the dispatcher's clock and a counter (never
 // a random number generator), and the date from the dispatcher's clock.
 
-import type { Copas } from "../core/dispatcher.js";
+import type { Dispatcher } from "../core/dispatcher.js";
 import { pull, type OpSource } from "./pull.js";
 import * as tp from "./tp.js";
 import * as check from "../common/check.js";
@@ -220,7 +220,7 @@ function* send(m: SmtpModule, mailt: SmtpMail): Op<[1, null] | [null, string]> {
  * ```
  */
 export class SmtpModule {
-  readonly copas: Copas;
+  readonly copas: Dispatcher;
   /** Copas timeouts (seconds) of the connection. */
   TIMEOUT = 60;
   SERVER = "localhost";
@@ -234,7 +234,7 @@ export class SmtpModule {
   #seq = 0;
 
   /** @internal use `copas.smtp` */
-  constructor(copas: Copas) {
+  constructor(copas: Dispatcher) {
     this.copas = copas;
   }
 

@@ -7,7 +7,7 @@
 // `verify: "none"` (#222); an empty parameter table is an error, not plain text (#210); and a
 // server handshake that times out does not run the protected handler (#189, lib/ops.ts).
 
-import type { Copas } from "../core/dispatcher.js";
+import { TimeoutKind, type Kernel, type TlsProvider } from "../core/kernel.js";
 import { Selectable, WRITE } from "../socket/select.js";
 import { TcpSocket } from "../socket/tcp.js";
 import { TlsHandshake, type Sni } from "./tls-handshake.js";
@@ -16,7 +16,7 @@ import { TlsSocket } from "./tls-socket.js";
 import { SUSPEND } from "../core/trampoline.js";
 import * as check from "../common/check.js";
 import type { Op } from "../common/types.js";
-import { normalizeSsl, type CopasSocket, type TlsHooks } from "../core/wrap.js";
+import { normalizeSsl } from "../core/wrap.js";
 
 /** SNI set by a wrapped socket's `sni()`, used by its next handshake. */
 const pendingSni = new WeakMap<Selectable, Sni>();
@@ -35,8 +35,8 @@ function accepted(s: TcpSocket): boolean {
  * other failure throws `Error("TLS/SSL handshake failed: <reason>")`. A TLS socket is returned
  * as it is. `server` says which side runs it when the parameters have no `mode`.
  */
-export function* dohandshake(d: Copas, s: Selectable, params: unknown, server?: boolean): Op<[TlsSocket, null] | [null, string]> {
-  const t = d._self("dohandshake");
+export function* dohandshake(k: Kernel, s: Selectable, params: unknown, server?: boolean): Op<[TlsSocket, null] | [null, string]> {
+  const t = k.self("dohandshake");
   if (s instanceof TlsSocket) return [s, null];
   if (!(s instanceof TcpSocket)) check.fail("dohandshake", "skt", "a connected TCP socket", s);
   let wrap = params;
@@ -50,56 +50,36 @@ export function* dohandshake(d: Copas, s: Selectable, params: unknown, server?: 
   const cfg = tlsConfig(wrap);
   pendingSni.delete(s);
   const hs = new TlsHandshake(s, cfg, cfg.isServer ?? server ?? accepted(s), sni);
-  hs._cto = s._cto === null ? null : [s._cto[0], s._cto[1], s._cto[2]];
-  hs._cname = s._cname;
-  d._opBegin(t, 0);
+  // The handshake waits with the socket's name and timeouts (its connect timeout bounds it).
+  k.adopt(s, hs, false);
+  k.opBegin(t, TimeoutKind.Connect);
   try {
     while (!hs.done) {
-      if (t._timedOut) {
-        d._opEnd(t);
+      if (k.timedOut(t)) {
+        k.opEnd(t);
         hs.close();
-        return [null, t._socketTimeoutErrors ? "wantread" : "timeout"];
+        return [null, k.timeoutError(t, "wantread")];
       }
-      d._block(t, hs, WRITE);
+      k.block(t, hs, WRITE);
       yield SUSPEND;
     }
   } finally {
     if (!hs.done) hs.close(); // the thread was removed mid-handshake
   }
-  d._opEnd(t);
+  k.opEnd(t);
   const n = hs.result;
   if (n === null) throw new Error(`TLS/SSL handshake failed: ${hs.error}`);
   // As Copas's ssl_wrap: the new socket keeps the settings, timeouts, name and autoclose.
   s._copySettings(n);
-  n._cto = hs._cto;
-  n._cname = s._cname;
-  if (t._autoclose === (s as unknown)) t._autoclose = n;
+  k.adopt(s, n, true);
   return [n, null];
 }
 
-/** `skt:sni(names, strict)`: records SNI for the socket's handshake (names from sslparams when omitted). */
-function sni(w: CopasSocket, names: unknown, strict: boolean | undefined): true {
-  if (names === undefined || names === null) {
-    const p = w.ssl_params.sni;
-    if (p) {
-      names = p.names;
-      strict = p.strict;
-    }
-  }
-  if (typeof names !== "string" && (typeof names !== "object" || names === null)) {
-    check.fail("sni", "names", "a server name (client) or a table of names to contexts or parameters (server)", names);
-  }
-  pendingSni.set(w.socket, { names, strict: !!strict });
+/** `skt:sni(names, strict)`: records SNI for the socket's next handshake. */
+function sni(s: Selectable, names: unknown, strict: boolean): true {
+  pendingSni.set(s, { names, strict });
   return true;
 }
 
-/** A wrapped socket's handshake: its socket becomes the TLS one; `[w, null]` or `[null, err]`. */
-function* handshake(w: CopasSocket, params: unknown, server?: boolean): Op<[CopasSocket, null] | [null, string]> {
-  const r = yield* dohandshake(w.copas, w.socket, params, server);
-  if (r[0] === null) return r;
-  w.socket = r[0];
-  return [w, null];
-}
-
-/** What wrapped sockets call (installed as `copas._tls`). */
-export const tlsHooks: TlsHooks = { sni, handshake };
+/** Node's TLS for copas dispatchers (given to them by the public Copas class). */
+export const nodeTls: TlsProvider = { dohandshake, sni };

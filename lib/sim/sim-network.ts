@@ -11,6 +11,7 @@
 import type { Clock } from "../common/clock.js";
 import type { ConnectOptions, ListenOptions, ListenerLike, Network, StreamLike } from "../socket/network.js";
 import { makeSocketModule, type SocketModule } from "../socket/socket-module.js";
+import { Selectable } from "../socket/select.js";
 import * as check from "../common/check.js";
 import { ManualClock } from "./manual-clock.js";
 import { Rng } from "./rng.js";
@@ -135,7 +136,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
   #nextPort = new Map<string, number>();
   #partitions = new Set<string>();
   #held: { a: string; b: string; fn: () => void }[] = [];
-  #observers: { _trace(line: string): void }[] = [];
+  #observers: ((line: string) => void)[] = [];
   /** Bound datagram sockets by port. */
   #udp = new Map<number, SimDatagram[]>();
   /** Next ephemeral datagram port per host. */
@@ -415,7 +416,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
   }
 
   /** @internal a dispatcher made with `trace: true` on this network: send it our events. */
-  _observe(c: { _trace(line: string): void }): void {
+  _observe(c: (line: string) => void): void {
     this.#observers.push(c);
     this.#fabric._tracing = true;
   }
@@ -578,14 +579,13 @@ export class SimNetwork<C extends Clock = ManualClock> {
 
   #log(line: string): void {
     const obs = this.#observers;
-    for (let i = 0; i < obs.length; i++) obs[i]!._trace(line);
+    for (let i = 0; i < obs.length; i++) obs[i]!(line);
   }
 
   #streamOf(fn: string, skt: unknown): SimStream {
-    // A wrapped (copas) socket holds the LuaSocket object at `.socket` (duck-typed: copas/sim
-    // does not load the dispatcher's modules).
-    const own = (skt as { _stream?: unknown } | null)?._stream;
-    const s = own !== undefined ? own : ((skt as { socket?: { _stream?: unknown } } | null)?.socket?._stream ?? null);
+    const inner = (skt as { socket?: unknown } | null)?.socket; // a copas-wrapped socket
+    const raw = !(skt instanceof Selectable) && inner instanceof Selectable ? inner : skt;
+    const s = (raw as { _stream?: unknown } | null)?._stream;
     if (!(s instanceof SimStream) || s._fabric !== this.#fabric) {
       check.fail(fn, "skt", "a connected TCP socket of this SimNetwork", skt);
     }

@@ -63,7 +63,7 @@ function selectOn(
     let timer: unknown = null;
     // select's own watcher slots (_srw/_sww): a dispatcher watching the same sockets keeps its own.
     const watcher: Watcher = {
-      _ready(_s: Selectable, _dir: Direction) {
+      ready(_s: Selectable, _dir: Direction) {
         finish();
       },
     };
