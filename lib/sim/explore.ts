@@ -328,10 +328,15 @@ function format(f: Omit<ExploreFailure, "report">, runs: number, tailLen: number
  * Runs `scenario` under each seed with dispatchers made by `make`, until one fails. For a
  * dispatcher-bound version, see `explore` in "copas/testing".
  */
-export async function exploreWith<D extends Explorable>(make: MakeDispatcher<D>, options: ExploreOptions, scenario: Scenario<D>): Promise<ExploreResult> {
+export function exploreWith<D extends Explorable>(make: MakeDispatcher<D>, options: ExploreOptions, scenario: Scenario<D>): Promise<ExploreResult> {
+  // Bad arguments throw here, not in the Promise.
   check.func("explore", "make", make);
   const o = checkOptions(options);
   check.func("explore", "scenario", scenario);
+  return run(make, o, scenario);
+}
+
+async function run<D extends Explorable>(make: MakeDispatcher<D>, o: ExploreOptions, scenario: Scenario<D>): Promise<ExploreResult> {
   const s = o.seeds ?? 100;
   const first = o.first ?? 1;
   const seeds: Iterable<number> =
