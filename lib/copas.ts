@@ -1,7 +1,8 @@
 // The public dispatcher class: the heart (lib/core's Dispatcher) with its wings. The heart
 // knows no wing; here they are attached, each made on first use, as Lua Copas loads its
-// submodules when first required. The defaults (real clock, real network, Node's TLS, stderr
-// for the default error handler) are chosen here too, never inside the heart.
+// submodules when first required. The defaults (real clock, real network, stderr for the
+// default error handler) are chosen here too, never inside the heart. TLS is the network's
+// (`Network.secure`: node:tls on the real network and on copas/sim).
 
 import * as check from "./common/check.js";
 import type { Clock } from "./common/clock.js";
@@ -15,7 +16,6 @@ import { makeDebugModule, type DebugModule } from "./debug/debug.js";
 import { realClock, realSocket } from "./defaults.js";
 import { entropy } from "./node/entropy.js";
 import { makeRealNetwork } from "./node/real-network.js";
-import { nodeTls } from "./node/tls.js";
 import { makeSocketModule, type SocketModule } from "./socket/socket-module.js";
 import { makeFutureModule, type FutureModule } from "./sync/future.js";
 import { makeLockModule, type LockModule } from "./sync/lock.js";
@@ -34,6 +34,11 @@ export interface CopasOptions {
   network?: { socket: SocketModule };
   /** Record a trace of scheduler events, read with `gettrace()`. Default: false. */
   trace?: boolean;
+  /**
+   * Time limit of a TLS handshake (seconds; Infinity: none) where the socket has no copas
+   * connect timeout. Default: 60 (`HANDSHAKE_TIMEOUT`). See `handshakeTimeout`.
+   */
+  handshakeTimeout?: number;
 }
 
 /** A network that reports its own events (deliveries, faults) into dispatchers' traces. */
@@ -108,7 +113,7 @@ export class Copas extends Dispatcher {
     }
     const world = options.network as World | undefined;
     const random = typeof world?.random === "function" ? () => world.random!() : entropy;
-    super({ clock, socket, trace: !!options.trace, tls: nodeTls, stderr: writeStderr, random });
+    super({ clock, socket, trace: !!options.trace, stderr: writeStderr, handshakeTimeout: options.handshakeTimeout, random });
     // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
     if (options.trace) (options.network as Observable | undefined)?._observe?.((line) => this.#traceLine(line));
     if (typeof world?._attach === "function") {

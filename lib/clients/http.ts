@@ -26,6 +26,7 @@ import { BLOCKSIZE, ltn12 } from "./ltn12.js";
 import { pull, push as pushRaw, type OpSink, type OpSource } from "./pull.js";
 import { TpFailure as HttpFailure, created, fail, send } from "./tp.js";
 import * as check from "../common/check.js";
+import { TlsHandshakeError } from "../common/errors.js";
 import { parseUrl } from "./url.js";
 import type { Data, Op } from "../common/types.js";
 
@@ -433,7 +434,7 @@ function* open(m: HttpModule, r: HttpRequest): Op<CopasSocket> {
     try {
       res = yield* c.connect(r.host, r.port);
     } catch (e) {
-      if (e instanceof Error && e.message.startsWith("TLS/SSL handshake failed")) fail(e.message);
+      if (e instanceof TlsHandshakeError) fail(e.message);
       throw e;
     }
     if (res[0] === null) fail(res[1]!);

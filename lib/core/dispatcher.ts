@@ -26,11 +26,12 @@ import { TimerHeap } from "../common/heap.js";
 import { DEBUG_ORIGINAL } from "../common/symbols.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult, ThreadFn } from "../common/types.js";
 import { isIterator, isThenable } from "../common/yieldable.js";
-import type { TlsSocket } from "../node/tls-socket.js";
+import type { TlsSocket } from "../socket/tls-socket.js";
 import type { Network } from "../socket/network.js";
 import { READ, Selectable, WRITE, type Direction, type Watcher } from "../socket/select.js";
 import type { SocketModule } from "../socket/socket-module.js";
 import { registerKernelReader, TimeoutKind, type DebugHook, type Kernel, type TlsProvider, type WaitDescription } from "./kernel.js";
+import { HANDSHAKE_TIMEOUT, networkTls } from "./handshake.js";
 import * as ops from "./ops.js";
 import { stateOf, type SocketState } from "./socket-state.js";
 import { StepStats } from "./stats.js";
@@ -52,8 +53,16 @@ export interface DispatcherOptions {
   socket: SocketModule;
   /** Record a trace of scheduler events, read with `gettrace()`. */
   trace?: boolean;
-  /** TLS for `dohandshake` and wrapped sockets; without it they fail naming the network. */
+  /**
+   * TLS for `dohandshake` and wrapped sockets. Default: the network's own (`Network.secure`,
+   * handshake.ts); null: none, they fail naming the network.
+   */
   tls?: TlsProvider | null;
+  /**
+   * Time limit of a TLS handshake (seconds; Infinity: none) where the socket has no copas
+   * connect timeout. Default: 60 (`HANDSHAKE_TIMEOUT`). See `handshakeTimeout`.
+   */
+  handshakeTimeout?: number;
   /** Where the default error handler writes (default: nowhere). */
   stderr?: ((text: string) => void) | null;
   /** Source of `random()`: floats in [0, 1) (a simulated network's seeded stream, or real entropy). */
@@ -87,6 +96,11 @@ export const FAIRNESS_INTERVAL = 10;
  * lets the event loop poll first, so readiness is looked at every step, as Copas's select().
  */
 const SPIN_LIMIT = 64;
+
+function checkHandshakeTimeout(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== "number" || !(v > 0)) check.fail(fn, arg, "a number of seconds > 0, or Infinity for none", v);
+  return v;
+}
 
 function* awaitOp<T>(p: PromiseLike<T> | T): Op<Awaited<T>> {
   // As JavaScript's `await`: a value that is not a thenable is the result as it is.
@@ -122,6 +136,7 @@ export class Dispatcher {
   #clock: Clock;
   #network: Network;
   #tls: TlsProvider | null;
+  #handshakeTimeout = HANDSHAKE_TIMEOUT;
   #current: Thread | null = null;
   #inStep = false;
   #running = false;
@@ -212,7 +227,8 @@ export class Dispatcher {
     this.#clock = options.clock;
     this.socket = options.socket;
     this.#network = options.socket._network;
-    this.#tls = options.tls ?? null;
+    this.#tls = options.tls === undefined ? networkTls : options.tls;
+    if (options.handshakeTimeout !== undefined) this.#handshakeTimeout = checkHandshakeTimeout("Copas", "options.handshakeTimeout", options.handshakeTimeout);
     this.#stderr = options.stderr ?? null;
     this.#random = options.random ?? null;
     this.#trace = options.trace ? new Trace(this.#clock) : null;
@@ -239,6 +255,22 @@ export class Dispatcher {
 
   set autoclose(v: boolean) {
     this.#autoclose = !!v;
+  }
+
+  /**
+   * Time limit of a TLS handshake in seconds (`dohandshake`, a wrapped socket's, and
+   * `copas.handler`'s with sslparams), where the socket has no copas connect timeout (which
+   * bounds it instead, as in Copas). Past it the handshake gives `[null, "timeout"]` and the
+   * connection is dropped (a handler's client: the handler does not run). Default 60
+   * (`HANDSHAKE_TIMEOUT`); Infinity for none, as Copas, where a client that sends nothing holds
+   * its thread and descriptor forever.
+   */
+  get handshakeTimeout(): number {
+    return this.#handshakeTimeout;
+  }
+
+  set handshakeTimeout(seconds: number) {
+    this.#handshakeTimeout = checkHandshakeTimeout("handshakeTimeout", "seconds", seconds);
   }
 
   /** Seconds on this dispatcher's clock. */

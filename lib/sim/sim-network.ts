@@ -9,7 +9,7 @@
 // SimDatagram (bound on their own ports, apart from TCP's, and timed by the same `_delay`).
 
 import type { Clock } from "../common/clock.js";
-import type { ConnectOptions, ListenOptions, ListenerLike, Network, StreamLike } from "../socket/network.js";
+import type { ConnectOptions, ListenOptions, ListenerLike, Network, SecureHandshake, SecureOptions, StreamLike } from "../socket/network.js";
 import { makeSocketModule, type SocketModule } from "../socket/socket-module.js";
 import { Selectable } from "../socket/select.js";
 import * as check from "../common/check.js";
@@ -93,6 +93,11 @@ function boundAt<T>(list: readonly T[] | undefined, host: string, hostOf: (x: T)
 const listenerHost = (l: SimListener): string => l.host;
 const datagramHost = (d: SimDatagram): string => d._local!.address;
 
+type TlsEngine = typeof import("../node/tls-engine.js");
+
+/** The TLS engine (node:tls over a Duplex), loaded on the first handshake of any SimNetwork. */
+let tlsEngine: Promise<TlsEngine> | null = null;
+
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }
@@ -156,6 +161,8 @@ export class SimNetwork<C extends Clock = ManualClock> {
   #random: Rng;
   #seed: number;
   #faults: FaultPlan | null = null;
+  /** The clock's hold, for the TLS engine (a ManualClock only). */
+  #busy: { hold(): void; release(): void } | null = null;
 
   constructor(options: SimNetworkOptions<C> = {}) {
     if (typeof options !== "object" || options === null) check.fail("SimNetwork", "options", "an object", options);
@@ -202,6 +209,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
       connect: (o) => this.#connect(o),
       listen: (o) => this.#listen(o),
       datagram: (o) => new SimDatagram(this.#fabric, o.type),
+      secure: (params, o) => this.#secure(params, o),
     };
     this.socket = makeSocketModule(this.#net);
     if (options.faults !== undefined) this.setFaults(options.faults);
@@ -530,6 +538,28 @@ export class SimNetwork<C extends Clock = ManualClock> {
   #ephemeral(host: string, next = this.#nextPort): number {
     const p = next.get(host) ?? EPHEMERAL;
     next.set(host, p >= 65535 ? EPHEMERAL : p + 1);
+    return p;
+  }
+
+  // ---- TLS -----------------------------------------------------------------------------
+
+  /**
+   * node:tls over the simulated connection, loaded on first use (a dynamic import, cached) so
+   * that "copas/sim" loads neither node:tls nor node:net unless a simulation uses TLS. Always
+   * a Promise, even once loaded: a handshake then takes the same steps whether or not an
+   * earlier simulation in the process loaded the engine. On a ManualClock the clock is held
+   * until it settles, and while the engine works (lib/node/duplex.ts): virtual time does not
+   * move while real work that decides what happens next is pending.
+   */
+  #secure(params: unknown, o: SecureOptions): Promise<SecureHandshake> {
+    const clock: Clock = this.clock;
+    const busy = clock instanceof ManualClock ? (this.#busy ??= { hold: () => clock._hold(), release: () => clock._release() }) : null;
+    busy?.hold();
+    const p = (tlsEngine ??= import("../node/tls-engine.js")).then((m) => m.secureWithNodeTls(params, o, busy));
+    if (busy !== null) {
+      const release = () => busy.release();
+      void p.then(release, release);
+    }
     return p;
   }
 

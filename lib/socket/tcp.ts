@@ -68,6 +68,10 @@ export class TcpSocket extends Selectable {
   #opts: Record<string, unknown> | null = null;
   /** The write callback that wakes a waiting sender; made the first time the buffer fills. */
   #flushed: (() => void) | null = null;
+  /** Made by a server's accept (a TLS handshake then plays the server by default). */
+  #accepted = false;
+  /** The host name given to `connect` (TLS: the name to ask for and check). */
+  #host: string | null = null;
 
   /** @internal use socket.tcp() and friends. */
   constructor(network: Network, family: Family, kind: Kind = "master", stream: StreamLike | null = null) {
@@ -203,6 +207,7 @@ export class TcpSocket extends Selectable {
     if (s === undefined) return [null, "timeout"];
     const c = new TcpSocket(this._network, this.#family, "client", s);
     c.#conn = Conn.Reported;
+    c.#accepted = true;
     c.#recvLimit = this.#recvLimit;
     c.#sendLimit = this.#sendLimit;
     return [c, null];
@@ -222,6 +227,7 @@ export class TcpSocket extends Selectable {
       case Conn.Idle: {
         if (this.#kind !== "master") return [null, "already connected"];
         this.#conn = Conn.Pending;
+        this.#host = host;
         const s = this._network.connect({
           host,
           port: p,
@@ -292,6 +298,9 @@ export class TcpSocket extends Selectable {
     if (end > size) end = size;
     const s = this.#stream;
     if (this.#closed || this.#err !== null || s === null || s.destroyed) return [null, "closed", start - 1];
+    // A failed write breaks the stream at once, its "error" event follows a tick later: until
+    // then, sends would be taken and dropped (TLS to a peer that closed: a whole transfer).
+    if (s.errored) return [null, (this.#err = errorString(s.errored)), start - 1];
     if (start > end) return [start - 1, null, null];
     if (this.#conn === Conn.Pending) return [null, "timeout", start - 1];
     const space = this.#sendLimit - s.writableLength;
@@ -494,6 +503,16 @@ export class TcpSocket extends Selectable {
     to.#sendLimit = this.#sendLimit;
     to.#recvLimit = this.#recvLimit;
     to.#conn = Conn.Reported;
+  }
+
+  /** @internal made by a server's accept: a TLS handshake plays the server unless told. */
+  get _accepted(): boolean {
+    return this.#accepted;
+  }
+
+  /** @internal the host name given to `connect`, or null (TLS: SNI and the name checked). */
+  get _peerHost(): string | null {
+    return this.#host;
   }
 
   /** @internal used by tests and TLS: the raw stream. */
