@@ -207,7 +207,11 @@ async function runOnce<D extends Explorable>(
     d.cancelall();
   };
   if (o.threadErrors !== false) {
-    d.seterrorhandler((err, t, skt) => fail(`a thread failed: ${d.gettraceback(err, t, skt).split("\n")[0]}`, err), true);
+    d.seterrorhandler((err, t, skt) => {
+      // An unnamed thread's name holds a process-wide id: not the same when the seed is run again.
+      const head = d.gettraceback(err, t, skt).split("\n")[0]!.replace(/\(coroutine: thread: 0x[0-9a-f]+,/, "(coroutine: an unnamed thread,");
+      fail(`a thread failed: ${head}`, err);
+    }, true);
   }
   const verdict = (what: string, fn: (() => unknown) | undefined) => {
     if (fn === undefined || out.message !== null) return;

@@ -120,6 +120,14 @@ describe("sim/explore: the explorer", () => {
     });
     expect(a.failure!.message).to.equal("a thread failed: boom (coroutine: bad, socket: nil)");
     expect(a.failure!.time).to.equal(2);
+    const u = await explore({ seeds: 1 }, (w) => {
+      w.copas.addthread(() => {
+        throw new Error("unnamed");
+      });
+    });
+    // Unnamed threads have process-wide ids in their names: left out, so the seed replays.
+    expect(u.failure!.message).to.equal("a thread failed: unnamed (coroutine: an unnamed thread, socket: nil)");
+    expect(u.failure!.replayed).to.equal(true);
     const b = await explore({ seeds: 1 }, () => {
       throw new Error("no setup");
     });
