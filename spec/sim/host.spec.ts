@@ -232,7 +232,7 @@ describe("sim/host: crash and restart", () => {
     const net = new SimNetwork({ clock, seed: 1, faults: { skew: [-2, 2] } });
     const d = new Copas({ network: net, trace: true });
     const skews: number[] = [];
-    const a = net.host("a", function* (h: SimHost) {
+    const a = net.host("a", (h: SimHost) => {
       skews.push(h.now() - d.gettime());
     });
     const b = net.host("b");
@@ -253,7 +253,7 @@ describe("sim/host: crash and restart", () => {
     clock.autoAdvance = true;
     const net = new SimNetwork({ clock });
     let ran = 0;
-    const h = net.host("early", function* () {
+    const h = net.host("early", () => {
       ran++;
     });
     expect(h.boots).to.equal(0);
