@@ -218,6 +218,8 @@ export class Dispatcher {
   #random: (() => number) | null;
   /** Live threads of each group (a simulated host), only for threads that have one. */
   #groups: Map<string, Set<Thread>> | null = null;
+  /** Groups killed and not started again: a thread their unwinding adds is removed at once. */
+  #killed: Set<string> | null = null;
 
   static {
     registerKernelReader((d) => d.#kernel);
@@ -346,6 +348,7 @@ export class Dispatcher {
     const g = this.#current?._group;
     if (g !== null && g !== undefined) this.#join(t, g);
     this.#makeRunnable(t, "start");
+    if (g !== null && g !== undefined && this.#killed?.has(g)) this.removethread(t); // a crashed host's
     return t;
   }
 
@@ -378,6 +381,7 @@ export class Dispatcher {
   }
 
   #spawn(group: string, name: string, fn: ThreadFn, args: unknown[]): Thread {
+    this.#killed?.delete(group);
     const t = this.addnamedthread(name, fn, ...args);
     if (t._group !== null) this.#groups!.get(t._group)!.delete(t);
     this.#join(t, group);
@@ -385,6 +389,7 @@ export class Dispatcher {
   }
 
   #killGroup(group: string): number {
+    (this.#killed ??= new Set()).add(group);
     for (const s of [...this.#servers]) {
       if ((s._slot as SocketState | null)?.group === group) this.removeserver(s as Selectable & { close(): unknown });
     }

@@ -123,6 +123,27 @@ describe("sim/host: crash and restart", () => {
     expect(seen).to.deep.equal(["helper unwound at 1.02", "client: timeout"]);
   });
 
+  it("does not run a thread that a crashed host's unwinding adds", async () => {
+    const { net, copas: d } = sim();
+    const seen: string[] = [];
+    net.host("h", () => {
+      d.addthread(function* () {
+        try {
+          yield* d.pauseforever();
+        } finally {
+          d.addthread(() => seen.push("ran after the crash"));
+          seen.push("unwound");
+        }
+      });
+    });
+    d.addthread(function* () {
+      yield* d.pause(1);
+      net.crash("h");
+    });
+    await d.loop();
+    expect(seen).to.deep.equal(["unwound"]);
+  });
+
   it("makes a connection attempt to a down host wait until it is back", async () => {
     const { net, copas: d } = sim({ latency: 0.01, trace: true });
     net.host("db", function* () {
