@@ -31,7 +31,10 @@ export interface CopasOptions {
    * What sockets run on: an object with a LuaSocket layer at `.socket` (a `SimNetwork` from
    * "copas/sim"). Default: the real network (Node's `net`).
    */
-  network?: { socket: SocketModule };
+  network?: {
+    /** The network's LuaSocket layer (`net.socket`). */
+    socket: SocketModule;
+  };
   /** Record a trace of scheduler events, read with `gettrace()`. Default: false. */
   trace?: boolean;
   /**
@@ -90,6 +93,10 @@ export class Copas extends Dispatcher {
   #smtp: SmtpModule | null = null;
   #ftp: FtpModule | null = null;
 
+  /**
+   * @throws TypeError for options that are not an object, a network without a LuaSocket layer, or a clock other than the network's
+   * @lua (none: Lua has one dispatcher per process; `new Copas()` makes another, e.g. on a simulated network)
+   */
   constructor(options: CopasOptions = {}) {
     if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
     let socket: SocketModule;
@@ -129,52 +136,92 @@ export class Copas extends Dispatcher {
     kernelOf(this).trace(line);
   }
 
-  /** Locks: `copas.lock.new(timeout?, notReentrant?)`. */
+  /**
+   * Locks: `copas.lock.new(timeout?, notReentrant?)`.
+   *
+   * @lua `copas.lock` (loaded on first use, as Copas does)
+   */
   get lock(): LockModule {
     return (this.#lock ??= makeLockModule(this));
   }
 
-  /** Semaphores: `copas.semaphore.new(max, start?, timeout?)`. */
+  /**
+   * Semaphores: `copas.semaphore.new(max, start?, timeout?)`.
+   *
+   * @lua `copas.semaphore` (loaded on first use, as Copas does)
+   */
   get semaphore(): SemaphoreModule {
     return (this.#semaphore ??= makeSemaphoreModule(this));
   }
 
-  /** Queues: `copas.queue.new({ name? })`. */
+  /**
+   * Queues: `copas.queue.new({ name? })`.
+   *
+   * @lua `copas.queue` (loaded on first use, as Copas does)
+   */
   get queue(): QueueModule {
     return (this.#queue ??= makeQueueModule(this));
   }
 
-  /** Futures: `copas.future.addthread(fn, ...args)`. */
+  /**
+   * Futures: `copas.future.addthread(fn, ...args)`.
+   *
+   * @lua `copas.future` (loaded on first use, as Copas does)
+   */
   get future(): FutureModule {
     return (this.#future ??= makeFutureModule(this));
   }
 
-  /** Timers: `copas.timer.new({ delay, callback, ... })`. */
+  /**
+   * Timers: `copas.timer.new({ delay, callback, ... })`.
+   *
+   * @lua `copas.timer` (loaded on first use, as Copas does)
+   */
   get timer(): TimerModule {
     return (this.#timer ??= makeTimerModule(this));
   }
 
-  /** LTN12 sources, sinks and pumps: `copas.ltn12.source.string(s)`. */
+  /**
+   * LTN12 sources, sinks and pumps: `copas.ltn12.source.string(s)`.
+   *
+   * @lua `require "ltn12"` (LuaSocket)
+   */
   get ltn12(): Ltn12Module {
     return ltn12;
   }
 
-  /** Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`. */
+  /**
+   * Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`.
+   *
+   * @lua `copas.debug`
+   */
   get debug(): DebugModule {
     return (this.#debug ??= makeDebugModule(this));
   }
 
-  /** The HTTP client: `yield* copas.http.request(url)`. */
+  /**
+   * The HTTP client: `yield* copas.http.request(url)`.
+   *
+   * @lua `copas.http` (loaded on first use, as Copas does)
+   */
   get http(): HttpModule {
     return (this.#http ??= makeHttpModule(this));
   }
 
-  /** The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`. */
+  /**
+   * The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`.
+   *
+   * @lua `copas.smtp` (loaded on first use, as Copas does)
+   */
   get smtp(): SmtpModule {
     return (this.#smtp ??= new SmtpModule(this));
   }
 
-  /** The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`. */
+  /**
+   * The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`.
+   *
+   * @lua `copas.ftp` (loaded on first use, as Copas does)
+   */
   get ftp(): FtpModule {
     return (this.#ftp ??= new FtpModule(this));
   }

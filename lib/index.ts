@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// (The declarations use Buffer and node:tls types: a consumer gets Node's types through this line,
+// without listing "node" in its own "types", as TypeScript 6 and later require.)
 /**
  * copas: Lua's Copas dispatcher for TypeScript. Handlers are generator functions that yield
  * copas operations; the dispatcher multiplexes them over non-blocking sockets.
@@ -15,7 +18,13 @@
  * await copas(); // copas.loop()
  * ```
  *
- * @module
+ * Every function that may wait is an op: a generator, run with `yield*` from a copas thread.
+ * Functions give Lua's results as tuples padded with `null` (`[data, null, null]` or
+ * `[null, err, partial]`), with LuaSocket's and Copas's error strings; a wrong argument type
+ * throws a `TypeError` naming the argument and what it accepts. Each member names its Lua
+ * counterpart. The contract as a whole: docs/API.md.
+ *
+ * @module copas
  */
 import type { CallableCopas } from "./callable.js";
 import { defaultSocket } from "./defaults.js";
@@ -24,16 +33,18 @@ import { defaultCopas } from "./default-world.js";
 export { Copas } from "./copas.js";
 export type { CopasOptions } from "./copas.js";
 export { Dispatcher, FAIRNESS_INTERVAL } from "./core/dispatcher.js";
-export type { CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js";
+export type { CopasStatus, ErrorHandler, AnySocket, HandlerSocket } from "./core/dispatcher.js";
 export { Thread } from "./core/trampoline.js";
 export { CopasSocket } from "./core/wrap.js";
 export type { SslParams } from "./core/wrap.js";
-export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER } from "./socket/tcp.js";
+export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER, DEFAULT_CLOSE_LINGER } from "./socket/tcp.js";
+export { DEFAULT_MAX_LINE, DEFAULT_MAX_RECEIVE } from "./socket/patterns.js";
 export { UdpSocket, DEFAULT_RECV_BACKLOG, MAX_DATAGRAM } from "./socket/udp.js";
 export { TlsSocket } from "./socket/tls-socket.js";
 export { TlsHandshakeError } from "./common/errors.js";
 export { HANDSHAKE_TIMEOUT } from "./core/handshake.js";
 export type { SocketModule } from "./socket/socket-module.js";
+export type { Selectable } from "./socket/select.js";
 export type { Clock } from "./common/clock.js";
 export { Lock, LOCK_TIMEOUT } from "./sync/lock.js";
 export type { LockModule, LockGetResult, TrueResult } from "./sync/lock.js";
@@ -53,7 +64,7 @@ export { HttpModule, MAXHEADERSIZE } from "./clients/http.js";
 export { SmtpModule } from "./clients/smtp.js";
 export { FtpModule } from "./clients/ftp.js";
 export type { FtpParams } from "./clients/ftp.js";
-export type { SmtpMail, SmtpMessage, SmtpMultipart } from "./clients/smtp.js";
+export type { SmtpMail, SmtpMessage, SmtpMultipart, OpSourceSync } from "./clients/smtp.js";
 export type { HttpRequestParams, HttpRequest, HttpResult, HttpHeaders, HttpTimeout } from "./clients/http.js";
 export type { OpSource, OpSink } from "./clients/pull.js";
 export type { Encoding } from "./socket/patterns.js";
@@ -61,10 +72,20 @@ export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn }
 
 export type { CallableCopas } from "./callable.js";
 
-/** The default dispatcher, on the real clock and network. */
+/**
+ * The default dispatcher, on the real clock and network; callable: `copas()` is `copas.loop()`.
+ * A test may point it at a simulated world for a while ("copas/testing": `simulate`).
+ *
+ * @lua `local copas = require "copas"`
+ */
 const copas: CallableCopas = defaultCopas;
 
-/** The LuaSocket layer over Node's `net` (LuaSocket's `socket` module); it follows the default dispatcher's world. */
+/**
+ * The LuaSocket layer over Node's `net` and `dgram` (LuaSocket's `socket` module). It forwards
+ * to the default dispatcher's world: the real one, unless a test points it elsewhere.
+ *
+ * @lua `local socket = require "socket"`
+ */
 export const socket = defaultSocket;
 
 export default copas;

@@ -58,7 +58,7 @@ interface Running {
 }
 
 async function start(file: string, args: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", path.join("examples", file), ...args], {
+  const child = spawn(process.execPath, ["--conditions=copas-source", "--import", "tsx", path.join("examples", file), ...args], {
     cwd: root,
     env: { ...process.env, HOST: "127.0.0.1", PORT: "0", EXAMPLE_SMOKE: "1" },
     stdio: ["pipe", "pipe", "pipe"],

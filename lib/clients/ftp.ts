@@ -22,13 +22,19 @@ import type { CopasSocket } from "../core/wrap.js";
 
 /** A transfer or command request (LuaSocket's gett/putt/cmdt); url parts override the url's. */
 export interface FtpParams {
+  /** The URL (`ftp://user:password@host:port/path;type=i`). */
   url?: string;
+  /** The server. */
   host?: string;
+  /** The port (default `ftp.PORT`, 21). */
   port?: number;
+  /** The user (default `ftp.USER`). */
   user?: string;
+  /** The password (default `ftp.PASSWORD`). */
   password?: string;
   /** The file, as in the url ("/dir/file"); `argument` overrides the argument sent. */
   path?: string;
+  /** The argument sent with the command (default: the path). */
   argument?: string;
   /** The transfer command (default "retr" for get, "stor" for put) or the command to send. */
   command?: string;
@@ -36,6 +42,7 @@ export interface FtpParams {
   type?: string;
   /** get: where the file goes. put: where it comes from. */
   sink?: OpSink;
+  /** put: where the file comes from. */
   source?: OpSource;
   /** command: the reply code pattern expected ("2..", "250", or a list). */
   check?: string | number | (string | number)[];
@@ -285,11 +292,15 @@ function checkParams(fn: string, t: unknown): asserts t is FtpParams {
  * ```
  */
 export class FtpModule {
+  /** The dispatcher transfers run on. */
   readonly copas: Dispatcher;
+  /** Copas timeouts (seconds) of the connections. */
   TIMEOUT = 60;
+  /** The default port. */
   PORT = 21;
   /** Login used when the url has none (anonymous FTP). */
   USER = "ftp";
+  /** Password used when the url has none. */
   PASSWORD = "anonymous@anonymous.org";
 
   /** @internal use `copas.ftp` */
@@ -300,6 +311,8 @@ export class FtpModule {
   /**
    * Op: downloads. `get(url)` → `[contents, null]`; `get(params)` → `[1, null]`, the file going
    * to `params.sink`. Failures: `[null, err]` (a server's reply, or a socket error).
+   *
+   * @lua `copas.ftp.get(url)` → `contents`, or `copas.ftp.get(gett)` → `1`; `nil, err` on failure
    */
   get(url: string): Op<[string, null] | [null, string]>;
   get(params: FtpParams): Op<[1, null] | [null, string]>;
@@ -308,14 +321,22 @@ export class FtpModule {
     return get(this, gett);
   }
 
-  /** Op: uploads. `put(url, body)` or `put(params)` (from `params.source`) → `[bytesSent, null]` or `[null, err]`. */
+  /**
+   * Op: uploads. `put(url, body)` or `put(params)` (from `params.source`) → `[bytesSent, null]` or `[null, err]`.
+   *
+   * @lua `copas.ftp.put(url, content)` or `copas.ftp.put(putt)` → `bytes` or `nil, err`
+   */
   put(putt: string | FtpParams, body?: string | null): Op<[number, null] | [null, string]> {
     if (typeof putt !== "string") checkParams("ftp.put", putt);
     else if (body !== undefined && body !== null && typeof body !== "string") check.fail("ftp.put", "body", "a string, null or undefined", body);
     return put(this, putt, body);
   }
 
-  /** Op: logs in, sends `command argument`, checks the reply against `check` if given, quits: `[1, null]` or `[null, err]`. */
+  /**
+   * Op: logs in, sends `command argument`, checks the reply against `check` if given, quits: `[1, null]` or `[null, err]`.
+   *
+   * @lua `copas.ftp.command(cmdt)`
+   */
   command(cmdt: FtpParams): Op<[1, null] | [null, string]> {
     checkParams("ftp.command", cmdt);
     if (typeof cmdt.command !== "string") check.fail("ftp.command", "params.command", "a string", cmdt.command);

@@ -34,7 +34,16 @@ import type { Data, Op } from "../common/types.js";
 export type HttpHeaders = Record<string, string>;
 
 /** Copas timeouts of a request: seconds for all, or per phase. */
-export type HttpTimeout = number | { connect?: number; send?: number; receive?: number };
+export type HttpTimeout =
+  | number
+  | {
+      /** Seconds to connect. */
+      connect?: number;
+      /** Seconds per send. */
+      send?: number;
+      /** Seconds per receive. */
+      receive?: number;
+    };
 
 export type { OpSink, OpSource };
 
@@ -47,6 +56,7 @@ export type { OpSink, OpSource };
  * ```
  */
 export interface HttpRequestParams {
+  /** The URL (`http://` or `https://`). */
   url?: string;
   /** Default "GET". */
   method?: string;
@@ -68,22 +78,44 @@ export interface HttpRequestParams {
   proxy?: string;
   /** URL parts, overriding the url's. */
   scheme?: string;
+  /** The host to connect to. */
   host?: string;
+  /** The port (default 80, https 443). */
   port?: number | string;
+  /** The path. */
   path?: string;
+  /** Basic authentication: the user. */
   user?: string;
+  /** Basic authentication: the password. */
   password?: string;
   /** The request target, as sent (default: from the path and query). */
   uri?: string;
   /** TLS (https): LuaSec's client keys. `verify` defaults to "peer"; "none" opts out. */
   verify?: string | string[];
+  /** TLS: the CA certificates to verify the server with (a file path or PEM text). */
   cafile?: string;
+  /** TLS: the client certificate (a file path or PEM text). */
   certificate?: string;
+  /** TLS: the client certificate's key (a file path or PEM text). */
   key?: string;
+  /** TLS: LuaSec's protocol name (default `http.SSLPROTOCOL`). */
   protocol?: string;
+  /** TLS: LuaSec's options (default `http.SSLOPTIONS`). */
   options?: string | string[];
   /** TLS parameters as LuaSec's `{ wrap, sni }` (Copas's sslparams); the keys above fill `wrap`. */
-  sslparams?: { wrap?: Record<string, unknown>; sni?: { names?: string; strict?: boolean } | false };
+  sslparams?: {
+    /** LuaSec's wrap table. */
+    wrap?: Record<string, unknown>;
+    /** SNI: the name to ask for (default: the URL's host name). */
+    sni?:
+      | {
+          /** The server name. */
+          names?: string;
+          /** Unused by clients. */
+          strict?: boolean;
+        }
+      | false;
+  };
   /** @internal redirects so far. */
   nredirects?: number;
 }
@@ -91,15 +123,22 @@ export interface HttpRequestParams {
 /** A request after its URL was parsed and defaults applied (what `create` is given). */
 export interface HttpRequest extends HttpRequestParams {
   scheme: string;
+  /** The host connected to. */
   host: string;
+  /** The port connected to. */
   port: number;
   method: string;
   uri: string;
+  /** The URL requested. */
   url: string;
   headers: Record<string, string | number>;
+  /** The URL's authority (`user:password@host:port`). */
   authority?: string;
+  /** The URL's `;params`. */
   params?: string;
+  /** The URL's query, without `?`. */
   query?: string;
+  /** The URL's fragment, without `#`. */
   fragment?: string;
 }
 
@@ -549,7 +588,7 @@ function parseRequest(m: HttpModule, url: string, body?: Data | null): [HttpRequ
  * });
  * ```
  */
-export class HttpModule implements TlsDefaults {
+export class HttpModule {
   /** The dispatcher requests run on. */
   readonly copas: Dispatcher;
   /** Seconds of each copas timeout (connect, send, receive) unless a request says otherwise. */
@@ -562,6 +601,7 @@ export class HttpModule implements TlsDefaults {
   USERAGENT = "LuaSocket 3.1.0";
   /** TLS defaults of https requests (LuaSec keys). */
   SSLPROTOCOL = "tlsv1_2";
+  /** LuaSec options of https requests. */
   SSLOPTIONS: string | string[] = "all";
   /** "peer": the server's certificate and name are checked (Copas: "none", its bug #222). */
   SSLVERIFY: string | string[] = "peer";
@@ -576,6 +616,8 @@ export class HttpModule implements TlsDefaults {
    * application/x-www-form-urlencoded) → `[body, code, headers, status]`. Generic form:
    * `request(params)` → `[1, code, headers, status]`, the body going to `params.sink`.
    * Failures: `[null, err]` ("connection refused", "timeout", "closed", ...).
+   *
+   * @lua `copas.http.request(url [, body])` → `body, code, headers, status`, or `copas.http.request(reqt)` → `1, code, headers, status`; `nil, err` on failure
    */
   request(url: string, body?: Data | null): Op<HttpResult<string>>;
   request(params: HttpRequestParams): Op<HttpResult<1>>;
@@ -588,13 +630,27 @@ export class HttpModule implements TlsDefaults {
     return request(this, reqt, body);
   }
 
-  /** Copas's parseRequest: the generic params of a simple request; the body goes to `params.target`. */
-  parseRequest(url: string, body?: Data | null): HttpRequestParams & { target: string[] } {
+  /**
+   * Copas's parseRequest: the generic params of a simple request; the body goes to `params.target`.
+   *
+   * @lua `copas.http.parseRequest(u, b)`
+   */
+  parseRequest(
+    url: string,
+    body?: Data | null,
+  ): HttpRequestParams & {
+    /** Where the sink collects the body's chunks. */
+    target: string[];
+  } {
     const [p, target] = parseRequest(this, url, body);
     return Object.assign(p, { target });
   }
 
-  /** Copas's getcreatefunc: the default `create` of requests made with `params`. */
+  /**
+   * Copas's getcreatefunc: the default `create` of requests made with `params`.
+   *
+   * @lua `copas.http.getcreatefunc(params)`
+   */
   getcreatefunc(params?: HttpRequestParams): (reqt: HttpRequest) => unknown {
     return getcreatefunc(this.copas, this, params);
   }

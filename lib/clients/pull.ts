@@ -7,6 +7,7 @@ import { isIterator } from "../common/yieldable.js";
 
 /** A source or sink may also be a generator function (an op), for sources that wait. */
 export type OpSource = Source | (() => Op<unknown>);
+/** A sink may also be a generator function (an op), for sinks that wait. */
 export type OpSink = Sink | ((chunk: Data | null, err?: string | null) => Op<unknown>);
 
 /** Splits a `value` or `[value, err]` answer. */

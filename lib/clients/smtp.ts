@@ -24,13 +24,15 @@ export interface SmtpMail {
   rcpt: string | string[];
   /** The message (see `smtp.message`), dot-stuffed on the way. */
   source?: OpSource;
-  /** Default `smtp.SERVER` ("localhost") and `smtp.PORT` (25). */
+  /** The server (default `smtp.SERVER`, "localhost"). */
   server?: string;
+  /** The port (default `smtp.PORT`, 25). */
   port?: number;
   /** Name given in EHLO (default `smtp.DOMAIN`). */
   domain?: string;
   /** Authentication (AUTH LOGIN or PLAIN, whichever the server offers). */
   user?: string;
+  /** Authentication: the password. */
   password?: string;
   /** Makes the socket (default: copas.wrap(copas.socket.tcp())). */
   create?: () => unknown;
@@ -38,7 +40,9 @@ export interface SmtpMail {
 
 /** A message part: headers and a body (a string, a source, or parts). */
 export interface SmtpMessage {
+  /** Header fields (lowercase names); date, mime-version and x-mailer are added unless given. */
   headers?: Record<string, string>;
+  /** A string, a source, a multipart body, or a list of parts. */
   body?: string | OpSourceSync | SmtpMultipart | SmtpMessage[];
   /** Time zone of the date header (default `smtp.ZONE`). */
   zone?: string;
@@ -49,8 +53,11 @@ export type OpSourceSync = () => unknown;
 
 /** A multipart body. */
 export interface SmtpMultipart {
+  /** Text before the first part. */
   preamble?: string;
+  /** The parts, each a message of its own. */
   parts: SmtpMessage[];
+  /** Text after the last part. */
   epilogue?: string;
 }
 
@@ -220,10 +227,13 @@ function* send(m: SmtpModule, mailt: SmtpMail): Op<[1, null] | [null, string]> {
  * ```
  */
 export class SmtpModule {
+  /** The dispatcher mails are sent on. */
   readonly copas: Dispatcher;
   /** Copas timeouts (seconds) of the connection. */
   TIMEOUT = 60;
+  /** The default server. */
   SERVER = "localhost";
+  /** The default port. */
   PORT = 25;
   /** Name given in EHLO. */
   DOMAIN = process.env.SERVER_NAME ?? "localhost";
@@ -238,7 +248,11 @@ export class SmtpModule {
     this.copas = copas;
   }
 
-  /** Op: sends a mail: `[1, null]`, or `[null, err]` (a server's reply text, or a socket error). */
+  /**
+   * Op: sends a mail: `[1, null]`, or `[null, err]` (a server's reply text, or a socket error).
+   *
+   * @lua `copas.smtp.send(mailt)` → `1` or `nil, err`
+   */
   send(mailt: SmtpMail): Op<[1, null] | [null, string]> {
     if (typeof mailt !== "object" || mailt === null) check.fail("smtp.send", "mailt", "a mail table ({ from, rcpt, source, ... })", mailt);
     check.string("smtp.send", "mailt.from", mailt.from);
@@ -254,6 +268,8 @@ export class SmtpModule {
   /**
    * A source giving the message `mesgt` (headers, then the body). Adds `date` and `x-mailer`
    * unless given, and `mime-version: 1.0` always. Header names are lowercased.
+   *
+   * @lua `copas.smtp.message(mesgt)`
    */
   message(mesgt: SmtpMessage): () => string | null | [null, string] {
     checkMessage(mesgt, "mesgt");

@@ -26,6 +26,11 @@ export class TlsHandshakeError extends Error {
    */
   readonly code: string;
 
+  /**
+   * @param reason why it failed (the message adds Copas's prefix)
+   * @param code the engine's error code, if any
+   * @lua `error("TLS/SSL handshake failed: " .. reason)` (Copas raises a string)
+   */
   constructor(reason: string, code?: string | null) {
     super(`TLS/SSL handshake failed: ${reason}`);
     this.name = "TlsHandshakeError";

@@ -4,6 +4,7 @@
 // the thread on the socket, and the op tries again when the socket is ready, as Copas does.
 
 import { READ, WRITE, type Selectable } from "../socket/select.js";
+import { isAllPattern } from "../socket/patterns.js";
 import { SUSPEND } from "./trampoline.js";
 import { isYieldable } from "../common/yieldable.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult } from "../common/types.js";
@@ -77,7 +78,7 @@ export function* receive(
   const t = k.self(partial ? "receivepartial" : "receive");
   const sock = s as unknown as StreamOps;
   const pat = pattern ?? "*l";
-  const all = pat === "*a" || pat === "a";
+  const all = isAllPattern(pat);
   const origLen = len(prefix);
   let part = prefix;
   k.opBegin(t, TimeoutKind.Receive);

@@ -69,6 +69,9 @@ export class ManualClock implements Clock {
     return this.#auto;
   }
 
+  /**
+   * Turns `autoAdvance` on or off.
+   */
   set autoAdvance(v: boolean) {
     this.#auto = !!v;
     if (this.#wait !== null) this.#kick();

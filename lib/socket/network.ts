@@ -17,6 +17,8 @@ export interface StreamLike {
   resume(): unknown;
   end(): unknown;
   destroy(): unknown;
+  /** Closes with a reset (SO_LINGER 0), dropping unsent data; without it, `destroy` is used. */
+  resetAndDestroy?(): unknown;
   setNoDelay(noDelay?: boolean): unknown;
   setKeepAlive(enable?: boolean, initialDelay?: number): unknown;
   readonly remoteAddress?: string | undefined;
@@ -147,6 +149,17 @@ export interface Network {
 /** "the real network", "the simulated network", or "the network 'kind'": for messages. */
 export function networkName(n: Network): string {
   return n.kind === "real" ? "the real network" : n.kind === "sim" ? "the simulated network" : `the network '${n.kind}'`;
+}
+
+const BAD_HOST = /[\x00-\x20\x7f]/;
+
+/**
+ * True for a host no name or address can be: one with a control character or a space. Such a
+ * host fails at once with "host not found" (LuaSocket resolves synchronously), rather than
+ * after a trip through Node's resolver.
+ */
+export function badHost(host: string): boolean {
+  return BAD_HOST.test(host);
 }
 
 /** Maps a Node error to LuaSocket's string for it. */

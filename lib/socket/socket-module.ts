@@ -10,21 +10,71 @@ import * as check from "../common/check.js";
 
 /** The LuaSocket layer: the functions of LuaSocket's `socket` module that copas programs use. */
 export interface SocketModule {
-  /** Seconds since the epoch (on the network's clock). */
+  /**
+   * Seconds since the epoch, a float (on the network's clock).
+   *
+   * @lua `socket.gettime()` (LuaSocket)
+   */
   gettime(): number;
-  /** Resolves after `seconds` (on the network's clock). */
+  /**
+   * Resolves after `seconds` (on the network's clock); inside a copas thread use `copas.pause` instead.
+   *
+   * @returns a Promise of nothing
+   * @lua `socket.sleep(time)` (LuaSocket), which blocks the process
+   */
   sleep(seconds: number): Promise<void>;
-  /** A master TCP object (IPv4 or IPv6 as the address says). */
+  /**
+   * A master TCP object (IPv4 or IPv6 as the first address it is given says).
+   *
+   * @lua `socket.tcp()` (LuaSocket)
+   */
   tcp(): TcpSocket;
+  /**
+   * A master TCP object for IPv4.
+   *
+   * @lua `socket.tcp4()` (LuaSocket)
+   */
   tcp4(): TcpSocket;
+  /**
+   * A master TCP object for IPv6.
+   *
+   * @lua `socket.tcp6()` (LuaSocket)
+   */
   tcp6(): TcpSocket;
-  /** An unbound UDP object (IPv4 or IPv6 as the first address it is given says). */
+  /**
+   * An unbound UDP object (IPv4 or IPv6 as the first address it is given says).
+   *
+   * @lua `socket.udp()` (LuaSocket)
+   */
   udp(): UdpSocket;
+  /**
+   * An unbound UDP object for IPv4.
+   *
+   * @lua `socket.udp4()` (LuaSocket)
+   */
   udp4(): UdpSocket;
+  /**
+   * An unbound UDP object for IPv6.
+   *
+   * @lua `socket.udp6()` (LuaSocket)
+   */
   udp6(): UdpSocket;
-  /** A listening server on `host:port` ("*": all interfaces; port 0: any free port). */
+  /**
+   * A listening server on `host:port` (`"*"`: all interfaces; port 0: any free port), with
+   * `backlog` (default 511).
+   *
+   * @returns a Promise of `[server, null]`, or `[null, err]` (`"address already in use"`, `"host not found"`, ...)
+   * @throws TypeError for a host that is not a string or a port out of range
+   * @lua `socket.bind(address, port [, backlog])` (LuaSocket), which blocks
+   */
   bind(host: string, port: number | string, backlog?: number): Promise<[TcpSocket, null] | [null, string]>;
-  /** A connected client: LuaSocket's blocking shortcut, as a Promise. */
+  /**
+   * A connected client (LuaSocket's blocking shortcut, as a Promise), bound first to
+   * `localHost:localPort` when given.
+   *
+   * @returns a Promise of `[client, null]`, or `[null, err]` (`"connection refused"`, `"timeout"`, `"host not found"`, ...)
+   * @lua `socket.connect(address, port [, locaddr [, locport]])` (LuaSocket), which blocks
+   */
   connect(
     host: string,
     port: number | string,
@@ -32,15 +82,19 @@ export interface SocketModule {
     localPort?: number,
   ): Promise<[TcpSocket, null] | [null, string]>;
   /**
-   * Waits until some of `recvt` are readable (data, EOF, error or a pending accept) or some of
-   * `sendt` are writable, at most `timeout` seconds (null or negative: no limit).
+   * Waits until some of `recvt` are readable (data, EOF, an error or a pending accept) or some of
+   * `sendt` writable, at most `timeout` seconds (`null` or negative: no limit). A copas thread
+   * waiting on one of these sockets is told too.
+   *
+   * @returns a Promise of `[readable, writable, null]`, or `[[], [], "timeout"]`
+   * @lua `socket.select(recvt, sendt [, timeout])` (LuaSocket), which blocks
    */
   select(
     recvt: readonly Selectable[] | null | undefined,
     sendt: readonly Selectable[] | null | undefined,
     timeout?: number | null,
   ): Promise<[Selectable[], Selectable[], string | null]>;
-  /** The Network this layer runs on. @internal */
+  /** @internal The Network this layer runs on. */
   readonly _network: Network;
 }
 
@@ -103,7 +157,11 @@ export function makeSocketModule(network: Network): SocketModule {
       const p = check.port("socket.bind", "port", port);
       const b = check.optNumber("socket.bind", "backlog", backlog);
       const s = new TcpSocket(network, host === "*" ? 4 : familyFor(host));
-      s.bind(host, p);
+      const [bound, berr] = s.bind(host, p);
+      if (bound === null) {
+        s.close();
+        return [null, berr];
+      }
       const [ok, err] = await s.listen(b ?? 511);
       if (ok === null) {
         s.close();

@@ -7,8 +7,8 @@
 // discarded, as LuaSocket); at most `recv-backlog` datagrams wait unread, later arrivals are
 // dropped and counted (Node cannot stop reading a datagram socket, so this is the bound).
 
-import { join, toBytes, type Encoding, checkEncoding } from "./patterns.js";
-import { errorString, type DatagramLike, type Network } from "./network.js";
+import { checkEncoding, checkLatin1, join, toBytes, type Encoding } from "./patterns.js";
+import { badHost, errorString, type DatagramLike, type Network } from "./network.js";
 import { Selectable } from "./select.js";
 import * as check from "../common/check.js";
 import type { Data, OkResult } from "../common/types.js";
@@ -30,6 +30,12 @@ interface Datagram {
   port: number;
 }
 
+/** A boolean option's value (LuaSocket takes nothing else). */
+function bool(v: unknown): boolean {
+  if (typeof v !== "boolean") check.fail("setoption", "value", "a boolean", v);
+  return v;
+}
+
 function familyName(f: string | number | undefined): string {
   return f === "IPv6" || f === 6 ? "inet6" : "inet";
 }
@@ -48,8 +54,9 @@ function familyName(f: string | number | undefined): string {
  * ```
  */
 export class UdpSocket extends Selectable {
-  /** Marks datagram sockets for copas's ops and wrapped sockets. */
+  /** @internal Marks datagram sockets for copas's ops and wrapped sockets. */
   readonly _datagram = true;
+  /** @internal */
   readonly _network: Network;
   #family: Family;
   #dg: DatagramLike | null = null;
@@ -64,6 +71,8 @@ export class UdpSocket extends Selectable {
   #err: string | null = null;
   #pendingBind: ((r: OkResult) => void) | null = null;
   #closed = false;
+  /** Datagrams handed to Node and not yet sent (Node sends asynchronously). */
+  #sending = 0;
   #enc: Encoding = "latin1";
   #rx = 0;
   #tx = 0;
@@ -145,10 +154,12 @@ export class UdpSocket extends Selectable {
 
   // ---- readiness (Selectable) ----------------------------------------------------------
 
+  /** @internal */
   _readable(): boolean {
     return this.#closed || this.#err !== null || this.#q.length > this.#head;
   }
 
+  /** @internal */
   _writable(): boolean {
     return true;
   }
@@ -158,12 +169,15 @@ export class UdpSocket extends Selectable {
   /**
    * Binds to `host:port` ("*": all interfaces; port 0: any free port). A Promise of
    * `[1, null]` or `[null, err]`: Node binds asynchronously.
+   *
+   * @lua `udp:setsockname(address, port)` (LuaSocket)
    */
   setsockname(host: string, port: number | string): Promise<OkResult> {
     check.string("setsockname", "host", host);
     const p = check.port("setsockname", "port", port);
     if (this.#closed) return Promise.resolve([null, "closed"]);
     if (this.#bound || this.#pendingBind !== null) return Promise.resolve([null, "already bound"]);
+    if (badHost(host)) return Promise.resolve([null, "host not found"]);
     const dg = this.#socket(host);
     return new Promise((resolve) => {
       this.#pendingBind = resolve;
@@ -178,6 +192,8 @@ export class UdpSocket extends Selectable {
   /**
    * Connects to `host:port` (only its datagrams are received, `send` goes there); `"*"`
    * disconnects. A Promise of `[1, null]` or `[null, err]`.
+   *
+   * @lua `udp:setpeername(address, port)` (LuaSocket); `setpeername("*")` disconnects
    */
   setpeername(host: string, port?: number | string | null): Promise<OkResult> {
     check.string("setpeername", "host", host);
@@ -191,6 +207,7 @@ export class UdpSocket extends Selectable {
     }
     const p = check.port("setpeername", "port", port);
     if (p === 0) return Promise.resolve([null, "invalid port"]);
+    if (badHost(host)) return Promise.resolve([null, "host not found"]);
     const dg = this.#socket(host);
     if (this.#peer !== null) {
       this.#peer = null;
@@ -211,7 +228,11 @@ export class UdpSocket extends Selectable {
     });
   }
 
-  /** `[ip, port, family]` of the local end (`0.0.0.0`, 0 while unbound), or `[null, err]`. */
+  /**
+   * `[ip, port, family]` of the local end (`0.0.0.0`, 0 while unbound), or `[null, err]`.
+   *
+   * @lua `udp:getsockname()` (LuaSocket)
+   */
   getsockname(): [string, number, string] | [null, string] {
     if (this.#closed) return [null, "closed"];
     if (this.#bound && this.#dg !== null) {
@@ -221,7 +242,11 @@ export class UdpSocket extends Selectable {
     return this.#family === 6 ? ["::", 0, "inet6"] : ["0.0.0.0", 0, "inet"];
   }
 
-  /** `[ip, port, family]` of the peer, or `[null, "not connected"]`. */
+  /**
+   * `[ip, port, family]` of the peer, or `[null, "not connected"]`.
+   *
+   * @lua `udp:getpeername()` (LuaSocket)
+   */
   getpeername(): [string, number, string] | [null, string] {
     if (this.#closed) return [null, "closed"];
     const p = this.#peer;
@@ -231,7 +256,9 @@ export class UdpSocket extends Selectable {
   // ---- data ----------------------------------------------------------------------------
 
   #bytes(fn: string, data: unknown): Buffer {
-    if (typeof data !== "string" && !(data instanceof Uint8Array)) check.fail(fn, "data", "a string or a Uint8Array", data);
+    if (typeof data === "string") {
+      if (this.#enc !== "utf8") checkLatin1(fn, data);
+    } else if (!(data instanceof Uint8Array)) check.fail(fn, "data", "a string or a Uint8Array", data);
     return toBytes(data as Data, this.#enc);
   }
 
@@ -242,6 +269,8 @@ export class UdpSocket extends Selectable {
   /**
    * Sends one datagram to the peer (connected objects only): `[bytes, null]`, or
    * `[null, err]` ("closed", "message too long"). Never waits.
+   *
+   * @lua `connected:send(datagram)` (LuaSocket)
    */
   send(data: Data, ..._ignored: unknown[]): [number, null] | [null, string] {
     const b = this.#bytes("send", data);
@@ -250,12 +279,18 @@ export class UdpSocket extends Selectable {
       throw new TypeError(`send: bad argument 'self' (expected a connected UDP object (udp{connected}), got udp{unconnected}; use sendto)`);
     }
     if (this.#tooBig(b)) return [null, "message too long"];
+    this.#sending++;
     this.#dg!.send(b, this.#onSent);
     this.#tx += b.length;
     return [b.length, null];
   }
 
-  /** Sends one datagram to `ip:port` (unconnected objects only). Never waits. */
+  /**
+   * Sends one datagram to `ip:port` (unconnected objects only). Never waits.
+   *
+   * @returns `[bytes, null]`, or `[null, err]` (`"closed"`, `"message too long"`, ...)
+   * @lua `unconnected:sendto(datagram, ip, port)` (LuaSocket)
+   */
   sendto(data: Data, ip: string, port: number | string): [number, null] | [null, string] {
     const b = this.#bytes("sendto", data);
     check.string("sendto", "ip", ip);
@@ -264,15 +299,19 @@ export class UdpSocket extends Selectable {
     if (this.#peer !== null) {
       throw new TypeError(`sendto: bad argument 'self' (expected an unconnected UDP object (udp{unconnected}), got udp{connected}; use send)`);
     }
+    if (badHost(ip)) return [null, "host not found"];
     const dg = this.#socket(ip);
     if (this.#tooBig(b)) return [null, "message too long"];
+    this.#sending++;
     dg.send(b, p, ip, this.#onSent);
     this.#tx += b.length;
     return [b.length, null];
   }
 
   // A failed send cannot be reported by the call (Node sends later); the next receive says it.
+  // After close() the last send's callback releases the Node socket.
   #onSent = (err: Error | null): void => {
+    if (--this.#sending === 0 && this.#closed) this.#release();
     if (err && !this.#closed) {
       this.#err = errorString(err);
       this._fireRead();
@@ -280,7 +319,10 @@ export class UdpSocket extends Selectable {
   };
 
   #next(fn: string, size: number | null | undefined): Datagram | string {
-    const n = check.optNumber(fn, "size", size) ?? DEFAULT_DATAGRAM_SIZE;
+    if (size !== undefined && size !== null && !(typeof size === "number" && size >= 0 && size !== Infinity)) {
+      check.fail(fn, "size", "a finite number >= 0 (bytes), null or undefined", size);
+    }
+    const n = size ?? DEFAULT_DATAGRAM_SIZE;
     if (this.#closed) return "closed";
     if (this.#q.length === this.#head) {
       const e = this.#err;
@@ -304,6 +346,8 @@ export class UdpSocket extends Selectable {
   /**
    * The next datagram (at most `size` bytes, default 8192; the rest of it is discarded):
    * `[data, null]`, or `[null, err]` with "timeout" when none waits, or "closed".
+   *
+   * @lua `udp:receive([size])` (LuaSocket)
    */
   receive(size?: number | null): [Data, null] | [null, string] {
     const d = this.#next("receive", size);
@@ -311,27 +355,30 @@ export class UdpSocket extends Selectable {
     return [join(null, d.data, this.#enc), null];
   }
 
-  /** As `receive`, with the sender: `[data, ip, port]` or `[null, err, null]`. */
+  /**
+   * As `receive`, with the sender: `[data, ip, port]` or `[null, err, null]`.
+   *
+   * @lua `unconnected:receivefrom([size])` (LuaSocket)
+   */
   receivefrom(size?: number | null): [Data, string, number] | [null, string, null] {
     const d = this.#next("receivefrom", size);
     if (typeof d === "string") return [null, d, null];
     return [join(null, d.data, this.#enc), d.address, d.port];
   }
 
-  /** Closes the object; waiting receivers see "closed". Always `1`. */
+  /**
+   * Closes the object; waiting receivers see "closed". Datagrams that `send`/`sendto` accepted
+   * still go (LuaSocket's sendto is synchronous; Node's is not): the Node socket is released
+   * once the last of them was handed to the OS. Always `1`.
+   *
+   * @lua `udp:close()` (LuaSocket)
+   */
   close(): 1 {
     if (this.#closed) return 1;
     this.#closed = true;
     this.#q = [];
     this.#head = 0;
-    const dg = this.#dg;
-    if (dg !== null) {
-      try {
-        dg.close();
-      } catch {
-        // already closed by Node (after an error)
-      }
-    }
+    if (this.#sending === 0) this.#release();
     const p = this.#pendingBind;
     if (p !== null) {
       this.#pendingBind = null;
@@ -342,6 +389,17 @@ export class UdpSocket extends Selectable {
     return 1;
   }
 
+  #release(): void {
+    const dg = this.#dg;
+    if (dg !== null) {
+      try {
+        dg.close();
+      } catch {
+        // already closed by Node (after an error)
+      }
+    }
+  }
+
   // ---- settings ------------------------------------------------------------------------
 
   /**
@@ -349,6 +407,8 @@ export class UdpSocket extends Selectable {
    * use), "ip-multicast-ttl", "ip-multicast-loop", "ip-add-membership" and
    * "ip-drop-membership" (`{ multiaddr, interface }`), and "recv-backlog": the bound of unread
    * datagrams (arrivals past it are dropped and counted by `getstats`).
+   *
+   * @lua `udp:setoption(option [, value])` (LuaSocket)
    */
   setoption(name: string, value?: unknown): OkResult {
     check.string("setoption", "name", name);
@@ -356,22 +416,25 @@ export class UdpSocket extends Selectable {
     try {
       switch (name) {
         case "broadcast":
-          this.#opts[name] = !!value;
-          dg?.setBroadcast(!!value);
+          this.#opts[name] = bool(value);
+          dg?.setBroadcast(value as boolean);
           return [1, null];
         case "dontroute":
         case "reuseaddr":
         case "reuseport":
         case "ipv6-v6only":
-          this.#opts[name] = !!value;
+          this.#opts[name] = bool(value);
           return [1, null];
         case "ip-multicast-ttl":
-          this.#opts[name] = check.number("setoption", "value", value);
-          dg?.setMulticastTTL(value as number);
+          if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 255) {
+            check.fail("setoption", "value", "an integer from 0 to 255", value);
+          }
+          this.#opts[name] = value;
+          dg?.setMulticastTTL(value);
           return [1, null];
         case "ip-multicast-loop":
-          this.#opts[name] = !!value;
-          dg?.setMulticastLoopback(!!value);
+          this.#opts[name] = bool(value);
+          dg?.setMulticastLoopback(value as boolean);
           return [1, null];
         case "ip-add-membership":
         case "ip-drop-membership": {
@@ -385,11 +448,12 @@ export class UdpSocket extends Selectable {
           else dg.dropMembership(m.multiaddr, iface);
           return [1, null];
         }
-        case "recv-backlog": {
-          const n = check.number("setoption", "value", value);
-          this.#backlog = Math.max(1, Math.trunc(n));
+        case "recv-backlog":
+          if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+            check.fail("setoption", "value", "an integer from 1 to 2147483647 (datagrams)", value);
+          }
+          this.#backlog = value;
           return [1, null];
-        }
         default:
           throw new TypeError(`setoption: bad argument 'name' (unsupported option '${name}')`);
       }
@@ -399,7 +463,11 @@ export class UdpSocket extends Selectable {
     }
   }
 
-  /** `[value, null]` for an option `setoption` takes. */
+  /**
+   * `[value, null]` for an option `setoption` takes.
+   *
+   * @lua `udp:getoption(option)` (LuaSocket)
+   */
   getoption(name: string): [unknown, null] | [null, string] {
     check.string("getoption", "name", name);
     if (name === "recv-backlog") return [this.#backlog, null];
@@ -407,31 +475,56 @@ export class UdpSocket extends Selectable {
     throw new TypeError(`getoption: bad argument 'name' (unsupported option '${name}')`);
   }
 
-  /** How received data is given: "latin1" (default, one char per byte), "utf8" or "buffer". */
+  /**
+   * How received data is given: "latin1" (default, one char per byte), "utf8" or "buffer".
+   *
+   * @returns `1`
+   * @throws TypeError for any other encoding
+   * @lua (none: Lua strings are bytes; a copas addition)
+   */
   setencoding(enc: Encoding): 1 {
     this.#enc = checkEncoding(enc);
     return 1;
   }
 
-  /** `[bytesReceived, bytesSent, ageSeconds, datagramsDropped]`. */
+  /**
+   * `[bytesReceived, bytesSent, ageSeconds, datagramsDropped]`.
+   *
+   * @lua `udp:getstats()` (LuaSocket)
+   */
   getstats(): [number, number, number, number] {
     return [this.#rx, this.#tx, this._network.clock.now() - this.#born, this.#dropped];
   }
 
-  /** Resets the statistics; gives `1`. */
+  /**
+   * Resets the statistics; gives `1`.
+   *
+   * @lua `udp:setstats(received, sent, age)` (LuaSocket)
+   */
   setstats(received?: number, sent?: number, age?: number): 1 {
-    if (received !== undefined) this.#rx = received;
-    if (sent !== undefined) this.#tx = sent;
-    if (age !== undefined) this.#born = this._network.clock.now() - age;
+    const rx = check.optNumber("setstats", "received", received);
+    const tx = check.optNumber("setstats", "sent", sent);
+    const ag = check.optNumber("setstats", "age", age);
+    if (rx !== undefined) this.#rx = rx;
+    if (tx !== undefined) this.#tx = tx;
+    if (ag !== undefined) this.#born = this._network.clock.now() - ag;
     return 1;
   }
 
-  /** True when datagrams wait unread. */
+  /**
+   * True when datagrams wait unread.
+   *
+   * @lua `udp:dirty()` (LuaSocket)
+   */
   dirty(): boolean {
     return this.#q.length > this.#head;
   }
 
-  /** `udp{unconnected}`, `udp{connected}` (or `udp{closed}` once closed). */
+  /**
+   * `udp{unconnected}`, `udp{connected}` (or `udp{closed}` once closed).
+   *
+   * @lua `tostring(udp)` (LuaSocket)
+   */
   override toString(): string {
     if (this.#closed) return "udp{closed}";
     return this.#peer === null ? "udp{unconnected}" : "udp{connected}";
