@@ -26,9 +26,9 @@
  *
  * @module copas
  */
-import { Copas } from "./copas.js";
-import { realSocket } from "./defaults.js";
-import { makeCallable, type CallableCopas } from "./callable.js";
+import type { CallableCopas } from "./callable.js";
+import { defaultSocket } from "./defaults.js";
+import { defaultCopas } from "./default-world.js";
 
 export { Copas } from "./copas.js";
 export type { CopasOptions } from "./copas.js";
@@ -75,16 +75,18 @@ export type { CallableCopas } from "./callable.js";
 
 /**
  * The default dispatcher, on the real clock and network; callable: `copas()` is `copas.loop()`.
+ * A test may point it at a simulated world for a while ("copas/testing": `simulate`).
  *
  * @lua `local copas = require "copas"`
  */
-const copas: CallableCopas = makeCallable(new Copas());
+const copas: CallableCopas = defaultCopas;
 
 /**
- * The LuaSocket layer over Node's `net` and `dgram` (LuaSocket's `socket` module).
+ * The LuaSocket layer over Node's `net` and `dgram` (LuaSocket's `socket` module). It forwards
+ * to the default dispatcher's world: the real one, unless a test points it elsewhere.
  *
  * @lua `local socket = require "socket"`
  */
-export const socket = realSocket;
+export const socket = defaultSocket;
 
 export default copas;

@@ -80,6 +80,8 @@ export interface DispatcherOptions {
   handshakeTimeout?: number;
   /** Where the default error handler writes (default: nowhere). */
   stderr?: ((text: string) => void) | null;
+  /** Source of `random()`: floats in [0, 1) (a simulated network's seeded stream, or real entropy). */
+  random?: (() => number) | null;
 }
 
 /** What `status()` reports. */
@@ -229,6 +231,11 @@ export class Dispatcher {
   };
 
   #kernel: Kernel;
+  #random: (() => number) | null;
+  /** Live threads of each group (a simulated host), only for threads that have one. */
+  #groups: Map<string, Set<Thread>> | null = null;
+  /** Groups killed and not started again: a thread their unwinding adds is removed at once. */
+  #killed: Set<string> | null = null;
 
   static {
     registerKernelReader((d) => d.#kernel);
@@ -242,6 +249,7 @@ export class Dispatcher {
     this.#tls = options.tls === undefined ? networkTls : options.tls;
     if (options.handshakeTimeout !== undefined) this.#handshakeTimeout = checkHandshakeTimeout("Copas", "options.handshakeTimeout", options.handshakeTimeout);
     this.#stderr = options.stderr ?? null;
+    this.#random = options.random ?? null;
     this.#trace = options.trace ? new Trace(this.#clock) : null;
     this.#eventLoopClock = this.#clock.idle === undefined;
     this.#defaultErrorHandler = (err, t, skt) => {
@@ -333,6 +341,7 @@ export class Dispatcher {
     if (name !== undefined && name !== null) st.name = check.string("addserver", "name", name);
     if (to !== undefined) this.settimeout(s, to);
     (s as { settimeout?: (v: number) => unknown }).settimeout?.(0);
+    st.group = this.#current?._group ?? null;
     if (typeof (s as { accept?: unknown }).accept === "function") {
       st.handler = handler as (skt: never) => unknown;
       this.#servers.add(s);
@@ -344,6 +353,7 @@ export class Dispatcher {
     this.#servers.add(s);
     this.#reading.add(s);
     const t = new Thread(`${this.getsocketname(s)}:handler`);
+    if (st.group !== null) this.#join(t, st.group);
     this.#start(t, handler as ThreadFn, [server], s);
   }
 
@@ -357,7 +367,9 @@ export class Dispatcher {
     const s = this.#own("removeserver", "server", server);
     this.#servers.delete(s);
     this.#reading.delete(s);
-    stateOf(s).handler = null;
+    const st = stateOf(s);
+    st.handler = null;
+    st.group = null;
     if (s._rw === this.#watcher) s._rw = null;
     if (keepOpen) return true;
     return (server as { close(): unknown }).close();
@@ -393,8 +405,59 @@ export class Dispatcher {
     const t = new Thread(name ?? undefined);
     t._fn = fn as ThreadFn;
     t._args = args;
+    const g = this.#current?._group;
+    if (g !== null && g !== undefined) this.#join(t, g);
     this.#makeRunnable(t, "start");
+    if (g !== null && g !== undefined && this.#killed?.has(g)) this.removethread(t); // a crashed host's
     return t;
+  }
+
+  /**
+   * Lua's `math.random` on this dispatcher's generator: `random()` a float in [0, 1),
+   * `random(m)` an integer in [1, m], `random(m, n)` one in [m, n]. On a SimNetwork it is
+   * seeded by the network's seed, so runs replay; otherwise it is real entropy. Handler code
+   * that uses Math.random or crypto instead cannot be replayed from a seed.
+   */
+  random(m?: number | null, n?: number | null): number {
+    const src = this.#random;
+    if (src === null) throw new Error("random: this dispatcher has no source of randomness (DispatcherOptions.random)");
+    const r = src();
+    if (m === undefined || m === null) return r;
+    const two = n !== undefined && n !== null;
+    const lo = two ? m : 1;
+    const hi = two ? n : m;
+    if (!Number.isInteger(lo)) check.fail("random", "m", "an integer", m);
+    if (!Number.isInteger(hi)) check.fail("random", two ? "n" : "m", "an integer", hi);
+    if (lo > hi) throw new RangeError(`random: bad argument '${two ? "n" : "m"}' (interval is empty)`);
+    return lo + Math.floor(r * (hi - lo + 1));
+  }
+
+  #join(t: Thread, group: string): void {
+    t._group = group;
+    const groups = (this.#groups ??= new Map());
+    let set = groups.get(group);
+    if (set === undefined) groups.set(group, (set = new Set()));
+    set.add(t);
+  }
+
+  #spawn(group: string, name: string, fn: ThreadFn, args: unknown[]): Thread {
+    this.#killed?.delete(group);
+    const t = this.addnamedthread(name, fn, ...args);
+    if (t._group !== null) this.#groups!.get(t._group)!.delete(t);
+    this.#join(t, group);
+    return t;
+  }
+
+  #killGroup(group: string): number {
+    (this.#killed ??= new Set()).add(group);
+    for (const s of [...this.#servers]) {
+      if ((s._slot as SocketState | null)?.group === group) this.removeserver(s as Selectable & { close(): unknown });
+    }
+    const set = this.#groups?.get(group);
+    if (set === undefined) return 0;
+    const list = [...set];
+    for (const t of list) this.removethread(t);
+    return list.length;
   }
 
   /**
@@ -1301,6 +1364,8 @@ export class Dispatcher {
       exitWait: (t) => this.#exitWait(t),
       exitLeave: (t) => this.#exitLeave(t),
       tls: (fn) => this.#tlsProvider(fn),
+      spawn: (group, name, fn, args) => this.#spawn(group, name, fn as ThreadFn, args),
+      killGroup: (group) => this.#killGroup(group),
     };
   }
 
@@ -1448,6 +1513,7 @@ export class Dispatcher {
     if (sst.to !== null) cst.to = [sst.to[0], sst.to[1], sst.to[2]];
     (client as { settimeout?: (v: number) => unknown }).settimeout?.(0);
     const t = new Thread(`${sname}:handler_${n}`);
+    if (sst.group !== null) this.#join(t, sst.group);
     if (this.#autoclose) t._autoclose = client as unknown as { close(): unknown };
     if (this.#trace !== null) this.#trace.event("run", t, `accept ${sname}`);
     this.#start(t, sst.handler as ThreadFn, [client], client);
@@ -1518,6 +1584,7 @@ export class Dispatcher {
 
   #finish(t: Thread, ok: boolean, value: unknown, skt: Selectable | null): void {
     t._state = State.Dead;
+    if (t._group !== null) this.#groups!.get(t._group)?.delete(t);
     t._gen = null;
     t._stack = null;
     if (t._timeout !== null) this.#cancelTimeout(t);

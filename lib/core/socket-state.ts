@@ -20,6 +20,8 @@ export class SocketState {
   clients = 0;
   /** The wrapped (copas) socket made for this one, so wrapping twice gives the same object. */
   wrapped: object | null = null;
+  /** A server added by a thread of a group (a simulated host): its handler threads join it. */
+  group: string | null = null;
 }
 
 /** The dispatcher's state of `s`, made on first use. */

@@ -114,6 +114,8 @@ export class Thread {
   _fn: ((...a: any[]) => unknown) | null = null;
   /** @internal its arguments. */
   _args: unknown[] | null = null;
+  /** @internal the group (a simulated host) the thread belongs to, or null. */
+  _group: string | null = null;
   /** @internal called once when the thread ends: (thread, ok, valueOrError). */
   _onExit: ((t: Thread, ok: boolean, v: unknown) => void) | null = null;
 
