@@ -434,7 +434,7 @@ export class Dispatcher {
 
   #join(t: Thread, group: string): void {
     t._group = group;
-    const groups = (this.#groups ??= new Map());
+    const groups = (this.#groups ??= new Map<string, Set<Thread>>());
     let set = groups.get(group);
     if (set === undefined) groups.set(group, (set = new Set()));
     set.add(t);

@@ -28,7 +28,9 @@ export interface Explorable {
   exiting(): boolean;
   cancelall(): void;
   gettrace(): string[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any dispatcher's Thread and socket types, without importing them
   gettraceback(msg?: unknown, thread?: any, skt?: any): string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
   seterrorhandler(fn: (err: unknown, thread: any, skt: any) => unknown, isDefault?: boolean): void;
 }
 
@@ -56,8 +58,8 @@ export interface World<D> {
  * run is over.
  */
 export interface Checks {
-  invariant?(): unknown;
-  end?(): unknown;
+  invariant?: () => unknown;
+  end?: () => unknown;
 }
 
 /** Sets up one run: hosts, servers, client threads; gives the checks (or nothing). */

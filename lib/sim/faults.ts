@@ -100,15 +100,15 @@ function rate(fn: string, name: string, v: unknown): number {
 }
 
 function range(fn: string, name: string, v: unknown, negative = false): [number, number] {
-  const ok = (x: unknown) => typeof x === "number" && Number.isFinite(x) && (negative || x >= 0);
+  const ok = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && (negative || x >= 0);
   const what = negative ? "seconds (a finite number) or [min, max] with min <= max" : "seconds (a finite number >= 0) or [min, max] with 0 <= min <= max";
-  if (ok(v)) return [v as number, v as number];
+  if (ok(v)) return [v, v];
   if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1]) && v[0] <= v[1]) return [v[0], v[1]];
   return check.fail(fn, `faults.${name}`, what, v);
 }
 
 function chunks(fn: string, v: unknown): [number, number] {
-  const ok = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 1;
+  const ok = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x >= 1;
   if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1]) && v[0] <= v[1]) return [v[0], v[1]];
   return check.fail(fn, "faults.chunkSize", "[min, max] bytes, integers with 1 <= min <= max", v);
 }
@@ -148,7 +148,7 @@ export function checkFaults(fn: string, o: unknown, pair: boolean): FaultOptions
         range(fn, k, v);
     }
   }
-  return o as FaultOptions;
+  return o;
 }
 
 /** `base` with what `o` sets laid over it. */

@@ -43,7 +43,7 @@ async function echoRun(
             mine.push(`error ${e1 ?? e2}`);
             break;
           }
-          mine.push(line!);
+          mine.push(line);
         }
       }
       c.close();
@@ -119,7 +119,7 @@ describe("sim/faults: faults drawn from the seed", () => {
 
   it("chunkSize: splits writes into chunks of sizes drawn from [min, max]", async () => {
     const a = await echoRun(4, { chunkSize: [1, 3] }, 2, 5);
-    const sizes = a.trace.map((l) => / deliver \S+ (\d+) bytes$/.exec(l)).filter((m) => m !== null).map((m) => Number(m![1]));
+    const sizes = a.trace.map((l) => / deliver \S+ (\d+) bytes$/.exec(l)).filter((m) => m !== null).map((m) => Number(m[1]));
     expect(sizes.length).to.be.above(40);
     expect(sizes.every((n) => n >= 1 && n <= 3)).to.equal(true);
     expect(new Set(sizes).size).to.equal(3);

@@ -13,7 +13,7 @@ function kvHost(d: Copas, net: SimNetwork, log: string[]) {
     h.disk.set("data", data);
     const [server, err] = yield* d.await(net.socket.bind("db", 6000));
     if (server === null) throw new Error(String(err));
-    d.addserver(server!, function* (skt: AnySocket) {
+    d.addserver(server, function* (skt: AnySocket) {
       try {
         for (;;) {
           const [line] = yield* d.receive(skt);
@@ -283,7 +283,7 @@ describe("sim/host: crash and restart", () => {
     expect([ran, h.boots]).to.deep.equal([1, 1]);
   });
 
-  it("restart() of a host that is up crashes it first; crash() of a down host does nothing", async () => {
+  it("restart() of a host that is up crashes it first; crash() of a down host does nothing", () => {
     const { net, copas: d } = sim({ trace: true });
     net.restart("x");
     net.crash("x");
