@@ -31,7 +31,11 @@ function forward(to: object, key: PropertyKey, d: PropertyDescriptor, box: Box):
     });
     return;
   }
-  const { get, set } = d;
+  // Accessors of the class, called on the dispatcher in the box (never detached from it).
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const get = d.get as ((this: unknown) => unknown) | undefined;
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const set = d.set as ((this: unknown, v: unknown) => void) | undefined;
   Object.defineProperty(to, key, {
     get: get && (() => get.call(box.c)),
     set: set && ((v: unknown) => set.call(box.c, v)),
@@ -54,7 +58,7 @@ function passThrough(to: object, key: PropertyKey, box: Box): void {
 export function makeCallable(inner: Copas): CallableCopas {
   const box: Box = { c: inner };
   const proto = Object.create(Copas.prototype) as object;
-  for (let p: object | null = Copas.prototype; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+  for (let p: object | null = Copas.prototype; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
     for (const key of Reflect.ownKeys(p)) {
       if (key === "constructor" || Object.prototype.hasOwnProperty.call(proto, key)) continue;
       forward(proto, key, Object.getOwnPropertyDescriptor(p, key)!, box);

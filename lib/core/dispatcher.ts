@@ -131,7 +131,7 @@ function messageOf(v: unknown): string {
   if (v === undefined || v === null) return "";
   if (v instanceof Error) return v.message;
   try {
-    return String(v);
+    return check.tostring(v);
   } catch {
     try {
       return Object.prototype.toString.call(v);
@@ -343,7 +343,7 @@ export class Dispatcher {
     (s as { settimeout?: (v: number) => unknown }).settimeout?.(0);
     st.group = this.#current?._group ?? null;
     if (typeof (s as { accept?: unknown }).accept === "function") {
-      st.handler = handler as (skt: never) => unknown;
+      st.handler = handler;
       this.#servers.add(s);
       this.#reading.add(s);
       this.#watch(s, READ);
@@ -398,7 +398,7 @@ export class Dispatcher {
   addnamedthread<A extends unknown[]>(name: string | null | undefined, fn: ThreadFn<A>, ...args: A): Thread {
     if (typeof name === "function" && typeof fn === "string") {
       // Copas's old argument order (handler, name).
-      [name, fn] = [fn as unknown as string, name as unknown as ThreadFn<A>];
+      [name, fn] = [fn, name];
     }
     if (name !== undefined && name !== null) check.string("addnamedthread", "name", name);
     check.func(name === undefined || name === null ? "addthread" : "addnamedthread", "fn", fn);
@@ -451,7 +451,7 @@ export class Dispatcher {
   #killGroup(group: string): number {
     (this.#killed ??= new Set()).add(group);
     for (const s of [...this.#servers]) {
-      if ((s._slot as SocketState | null)?.group === group) this.removeserver(s as Selectable & { close(): unknown });
+      if ((s._slot as SocketState | null)?.group === group) this.removeserver(s);
     }
     const set = this.#groups?.get(group);
     if (set === undefined) return 0;
@@ -509,6 +509,8 @@ export class Dispatcher {
     // The loop runs from event callbacks (see #pump): no promise per step.
     try {
       await new Promise<void>((resolve, reject) => {
+        // The pump's error is rethrown as it was thrown (a thread-less failure of the loop itself).
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         this.#loopEnd = (err) => (err === undefined ? resolve() : reject(err));
         this.#loopTimeout = to;
         const t = this.#waitTime(to);
@@ -843,7 +845,7 @@ export class Dispatcher {
       t._state = State.Dead;
     }
     this.#awaiting.clear();
-    for (const s of [...this.#servers]) this.removeserver(s as Selectable & { close(): unknown });
+    for (const s of [...this.#servers]) this.removeserver(s);
     for (const s of [...this.#reading, ...this.#writing]) this.close(s);
     for (const s of [...this.#reading, ...this.#writing]) {
       const st = s._slot as SocketState | null;
@@ -1309,7 +1311,7 @@ export class Dispatcher {
    */
   handler<A extends unknown[]>(fn: (skt: CopasSocket, ...args: A) => unknown, sslparams?: unknown): (skt: AnySocket, ...args: A) => Op<unknown> {
     check.func("handler", "fn", fn);
-    return ops.makeHandler(this.#kernel, fn as (skt: CopasSocket, ...a: unknown[]) => unknown, sslparams) as (skt: AnySocket, ...args: A) => Op<unknown>;
+    return ops.makeHandler(this.#kernel, fn as (skt: CopasSocket, ...a: unknown[]) => unknown, sslparams);
   }
 
   // ======================================================================================
@@ -1590,7 +1592,6 @@ export class Dispatcher {
     if (t._timeout !== null) this.#cancelTimeout(t);
     if (this.#trace !== null) this.#trace.event(ok ? "end" : "error", t);
     if (!ok) this.#report(value, t, skt);
-    else t._result = value;
     if (ok && this.#debug !== null) this.#debug.exit(t);
     const c = t._autoclose;
     if (c !== null) {
