@@ -29,6 +29,7 @@
 import type { CallableCopas } from "./callable.js";
 import { defaultSocket } from "./defaults.js";
 import { defaultCopas } from "./default-world.js";
+import { runCluster, type ClusterOptions, type ClusterPrimary, type ClusterWorker } from "./node/cluster.js";
 
 export { Copas } from "./copas.js";
 export type { CopasOptions } from "./copas.js";
@@ -72,6 +73,7 @@ export type { Encoding } from "./socket/patterns.js";
 export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./common/types.js";
 
 export type { CallableCopas } from "./callable.js";
+export type { ClusterOptions, ClusterPrimary, ClusterWorker, ClusterCopas, ClusterEvents, ListenAddress, WorkerInfo, WorkerReport } from "./node/cluster.js";
 
 /**
  * The default dispatcher, on the real clock and network; callable: `copas()` is `copas.loop()`.
@@ -90,3 +92,24 @@ const copas: CallableCopas = defaultCopas;
 export const socket = defaultSocket;
 
 export default copas;
+
+/**
+ * Runs the same copas server on N worker processes sharing its ports (node:cluster): one per
+ * core by default, restarted when one crashes, shut down gracefully on SIGTERM, with each
+ * worker's `status()` collected by the primary. Call it once at the top level of the main
+ * module; `options.setup(w)` runs in each worker (bind there, add servers with `w.addserver`).
+ *
+ * ```ts
+ * import copas, { cluster, socket } from "copas";
+ * cluster({
+ *   workers: 2,
+ *   async setup(w) {
+ *     const [server] = await socket.bind("0.0.0.0", 8080);
+ *     w.addserver(server!, echoHandler);
+ *   },
+ * });
+ * ```
+ */
+export function cluster(options: ClusterOptions): ClusterPrimary | ClusterWorker {
+  return runCluster(options?.copas ?? copas, options);
+}

@@ -345,13 +345,13 @@ export class Dispatcher {
     if (typeof (s as { accept?: unknown }).accept === "function") {
       st.handler = handler;
       this.#servers.add(s);
-      this.#reading.add(s);
+      this.#addReading(s, st);
       this.#watch(s, READ);
       return;
     }
     // A datagram "server": one handler thread, started at once.
     this.#servers.add(s);
-    this.#reading.add(s);
+    this.#addReading(s, st);
     const t = new Thread(`${this.getsocketname(s)}:handler`);
     if (st.group !== null) this.#join(t, st.group);
     this.#start(t, handler as ThreadFn, [server], s);
@@ -366,8 +366,8 @@ export class Dispatcher {
   removeserver(server: AnySocket, keepOpen?: boolean): unknown {
     const s = this.#own("removeserver", "server", server);
     this.#servers.delete(s);
-    this.#reading.delete(s);
     const st = stateOf(s);
+    this.#deleteReading(s, st);
     st.handler = null;
     st.group = null;
     if (s._rw === this.#watcher) s._rw = null;
@@ -385,7 +385,9 @@ export class Dispatcher {
    * @lua `copas.addthread(func [, ...])` → coroutine
    */
   addthread<A extends unknown[]>(fn: ThreadFn<A>, ...args: A): Thread {
-    return this.addnamedthread(null, fn, ...args);
+    // Not through addnamedthread(null, fn, ...args): one arguments array per thread, not two.
+    check.func("addthread", "fn", fn);
+    return this.#add(null, fn as ThreadFn, args);
   }
 
   /**
@@ -402,8 +404,12 @@ export class Dispatcher {
     }
     if (name !== undefined && name !== null) check.string("addnamedthread", "name", name);
     check.func(name === undefined || name === null ? "addthread" : "addnamedthread", "fn", fn);
+    return this.#add(name, fn as ThreadFn, args);
+  }
+
+  #add(name: string | null | undefined, fn: ThreadFn, args: unknown[]): Thread {
     const t = new Thread(name ?? undefined);
-    t._fn = fn as ThreadFn;
+    t._fn = fn;
     t._args = args;
     const g = this.#current?._group;
     if (g !== null && g !== undefined) this.#join(t, g);
@@ -605,6 +611,15 @@ export class Dispatcher {
     if (this.#readyR.length > 0 || this.#readyW.length > 0) {
       if (++this.#spins < SPIN_LIMIT) return -1;
       t = 0;
+    } else if (t === 0 && !done && this.#eventLoopClock && this.#reading.size === 0 && this.#writing.size === 0 && this.#awaiting.size === 0) {
+      // Runnable threads, and nothing an event could make ready: no socket waited on, no
+      // promise awaited. A poll would find nothing for this dispatcher, so the next step runs
+      // at once (lock hand-offs, queues: a step each), letting the event loop in every
+      // SPIN_LIMIT steps still. (A virtual clock is always asked: it may deliver now.)
+      if (++this.#spins < SPIN_LIMIT) {
+        if (this.#stats.on) this.#stats.beforeWait(this.#clock.now());
+        return -1;
+      }
     }
     this.#spins = 0;
     if (this.#stats.on) this.#stats.beforeWait(this.#clock.now());
@@ -855,6 +870,8 @@ export class Dispatcher {
         t._state = State.Dead;
       }
     }
+    for (const s of this.#reading) (s._slot as SocketState).inR = false;
+    for (const s of this.#writing) (s._slot as SocketState).inW = false;
     this.#reading.clear();
     this.#writing.clear();
     this.#readyR.length = 0;
@@ -1338,7 +1355,7 @@ export class Dispatcher {
       timedOut: (t) => t._timedOut,
       timeoutError: (t, own) => (t._socketTimeoutErrors ? own : "timeout"),
       block: (t, s, dir) => this.#block(t, s, dir),
-      sleep: (t, seconds) => this.#sleep(t, seconds),
+      sleep: (t, seconds, now) => this.#sleep(t, seconds, now),
       fair: (t) => {
         if (++t._streak < FAIRNESS_INTERVAL) return false;
         t._streak = 0;
@@ -1440,7 +1457,7 @@ export class Dispatcher {
       if (q === null) st.rq = [t];
       else q.push(t);
       if (q === null || q.length === 1) {
-        this.#reading.add(s);
+        if (!st.inR) this.#addReading(s, st);
         this.#watch(s, READ);
       }
     } else {
@@ -1449,17 +1466,20 @@ export class Dispatcher {
       if (q === null) st.wq = [t];
       else q.push(t);
       if (q === null || q.length === 1) {
-        this.#writing.add(s);
+        if (!st.inW) {
+          st.inW = true;
+          this.#writing.add(s);
+        }
         this.#watch(s, WRITE);
       }
     }
   }
 
   /** Parks `t` in the timer heap (> 0), the runnable list (0) or lethargy (< 0). */
-  #sleep(t: Thread, seconds: number): void {
+  #sleep(t: Thread, seconds: number, now?: number): void {
     if (seconds > 0) {
       t._state = State.Sleeping;
-      const e: TimerEntry = { time: this.#clock.now() + seconds, seq: 0, index: -1, thread: t, callback: null };
+      const e: TimerEntry = { time: (now ?? this.#clock.now()) + seconds, seq: 0, index: -1, thread: t, callback: null };
       t._sleep = e;
       this.#timers.push(e);
       this.#sleepers++;
@@ -1493,15 +1513,30 @@ export class Dispatcher {
     const q = dir === READ ? st.rq : st.wq;
     if (q === null || q.length === 0) return;
     const t = q.shift()!;
-    if (q.length === 0) {
-      if (dir === READ) this.#reading.delete(s);
-      else this.#writing.delete(s);
-    } else {
-      this.#watch(s, dir);
-    }
+    if (q.length > 0) this.#watch(s, dir);
     t._socket = null;
     if (this.#trace !== null) this.#trace.event("run", t, `${dir === READ ? "readable" : "writable"} ${this.getsocketname(s)}`);
     this.#resume(t, s);
+    // Leaves the set only if no thread waits now: the one resumed usually waits again on this
+    // socket (the next line), and then the set is not touched at all.
+    if (q.length === 0) {
+      if (dir === READ) this.#deleteReading(s, st);
+      else if (st.inW) {
+        st.inW = false;
+        this.#writing.delete(s);
+      }
+    }
+  }
+
+  #addReading(s: Selectable, st: SocketState): void {
+    st.inR = true;
+    this.#reading.add(s);
+  }
+
+  #deleteReading(s: Selectable, st: SocketState): void {
+    if (!st.inR) return;
+    st.inR = false;
+    this.#reading.delete(s);
   }
 
   #accept(server: Selectable, sst: SocketState): void {
@@ -1667,10 +1702,13 @@ export class Dispatcher {
         if (i !== -1) q.splice(i, 1);
         if (q.length === 0) {
           if (read) {
-            if (!st.handler) this.#reading.delete(s);
+            if (!st.handler) this.#deleteReading(s, st);
             if (s._rw === this.#watcher && !st.handler) s._rw = null;
           } else {
-            this.#writing.delete(s);
+            if (st.inW) {
+              st.inW = false;
+              this.#writing.delete(s);
+            }
             if (s._ww === this.#watcher) s._ww = null;
           }
         }

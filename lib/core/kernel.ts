@@ -54,8 +54,11 @@ export interface Kernel {
    * first wait. The caller then yields SUSPEND.
    */
   block(t: Thread, s: Selectable, dir: Direction): void;
-  /** Parks `t`: in the timer heap (> 0), the runnable list (0) or until woken (< 0). */
-  sleep(t: Thread, seconds: number): void;
+  /**
+   * Parks `t`: in the timer heap (> 0), the runnable list (0) or until woken (< 0). `now`: the
+   * clock's time when the caller already read it (one read per pause), else it is read here.
+   */
+  sleep(t: Thread, seconds: number, now?: number): void;
   /** `t` finished an op without waiting; true when it must now yield, for fairness. */
   fair(t: Thread): boolean;
   /** Reports an error as the dispatcher does for a failed thread. */
