@@ -39,6 +39,26 @@ describe("real network: reads into a reused buffer", () => {
     expect(skt.receive()).to.deep.equal(["hello", null, null]);
   });
 
+  it("a socket copas connects reads into it too", async () => {
+    const server = net.createServer((c) => c.end("from the server\nsecond\n"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    open.push({ close: () => server.close() });
+    const port = (server.address() as net.AddressInfo).port;
+    const got: (string | null)[] = [];
+    let listeners = -1;
+    copas.addthread(function* () {
+      const skt = copas.socket.tcp();
+      const [ok] = yield* copas.connect(skt, "127.0.0.1", port);
+      expect(ok).to.equal(1);
+      listeners = (skt._stream as unknown as net.Socket).listenerCount("data");
+      for (let i = 0; i < 3; i++) got.push((yield* copas.receive(skt))[0]);
+      skt.close();
+    });
+    await copas.loop();
+    expect(listeners).to.equal(0);
+    expect(got).to.deep.equal(["from the server", "second", null]);
+  });
+
   it("keeps bytes no reader took yet, across later reads into the same buffer", async () => {
     const [raw, skt] = await rawAndAccepted();
     await put(raw, skt, "one\ntw", 6);
