@@ -19,7 +19,7 @@ export interface SslParams {
 export function normalizeSsl(sslt: unknown, fn = "wrap"): SslParams {
   if (sslt === undefined || sslt === null) return { wrap: false, sni: false };
   if (typeof sslt !== "object") {
-    throw new TypeError(`${fn}: bad argument 'sslparams' (expected a table of TLS parameters, got a ${typeof sslt})`);
+    throw new TypeError(`${fn}: bad argument 'sslparams' (expected a table of TLS parameters, got a ${typeof sslt}) [Copas: ssl parameters; did not expect type ${String(sslt)}]`);
   }
   const t = sslt as Record<string, unknown>;
   if (isContext(t) || t.mode !== undefined || t.protocol !== undefined) return { wrap: t, sni: false };
