@@ -27,6 +27,7 @@ import { pull, push as pushRaw, type OpSink, type OpSource } from "./pull.js";
 import { TpFailure as HttpFailure, created, fail, send } from "./tp.js";
 import * as check from "../common/check.js";
 import { parseUrl } from "./url.js";
+import { canonic } from "./headers.js";
 import type { Data, Op } from "../common/types.js";
 
 /** Response headers: lowercase names; repeated headers joined with ", ". */
@@ -106,20 +107,6 @@ export interface HttpRequest extends HttpRequestParams {
 export type HttpResult<B> = [B, number, HttpHeaders | null, string | null] | [null, string];
 
 const SCHEMES: Record<string, number> = { http: 80, https: 443 };
-
-const CANONIC: Record<string, string> = {
-  te: "TE",
-  etag: "ETag",
-  "content-md5": "Content-MD5",
-  "www-authenticate": "WWW-Authenticate",
-  "x-forwarded-for": "X-Forwarded-For",
-};
-
-/** LuaSocket's socket.headers.canonic: "content-length" → "Content-Length". */
-function canonic(name: string): string {
-  return CANONIC[name] ?? name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
-}
-
 
 function unescape(s: string): string {
   try {
@@ -372,7 +359,7 @@ function* receivebody(c: CopasSocket, headers: HttpHeaders, snk: OpSink): Op<voi
         fail("invalid chunk size");
       }
       if (size === 0) {
-        yield* receiveheaders(c, headers); // trailers
+        yield* receiveheaders(c, {}); // trailers: read and dropped, as LuaSocket does
         yield* push(snk, null, null);
         return;
       }
