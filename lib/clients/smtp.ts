@@ -176,9 +176,10 @@ function* send(m: SmtpModule, mailt: SmtpMail): Op<[1, null] | [null, string]> {
       if (/AUTH[^\n]+LOGIN/.test(ext)) {
         yield* tp.command(c, "AUTH", "LOGIN");
         yield* tp.check(c, "3..");
-        yield* tp.command(c, b64(mailt.user));
+        // (sent as lines, not commands: base64 must not be upper-cased)
+        yield* tp.send(c, b64(mailt.user) + "\r\n");
         yield* tp.check(c, "3..");
-        yield* tp.command(c, b64(mailt.password));
+        yield* tp.send(c, b64(mailt.password) + "\r\n");
         yield* tp.check(c, "2..");
       } else if (/AUTH[^\n]+PLAIN/.test(ext)) {
         yield* tp.command(c, "AUTH", "PLAIN " + b64(`\0${mailt.user}\0${mailt.password}`));

@@ -54,8 +54,10 @@ export function* check(c: CopasSocket, ok: string | string[]): Op<[number, strin
  * Sends `cmd arg\r\n` (or `cmd\r\n`). A command or argument holding CR or LF (say, from an
  * unescaped URL path) fails instead: it would smuggle in a second command.
  */
+/** Sends "CMD arg": the command in upper case, as LuaSocket's tp:command. */
 export function* command(c: CopasSocket, cmd: string, arg?: string | null): Op<void> {
   if (/[\r\n]/.test(cmd) || (typeof arg === "string" && /[\r\n]/.test(arg))) fail("invalid command: CR or LF in it");
+  cmd = cmd.toUpperCase();
   yield* send(c, arg === undefined || arg === null ? `${cmd}\r\n` : `${cmd} ${arg}\r\n`);
 }
 

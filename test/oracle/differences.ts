@@ -194,6 +194,29 @@ export const DIFFERENCES: Difference[] = [
       return (step?.op === "ftp_get" || step?.op === "ftp_put") && !step.params && /^\S+ error: attempt to index a nil value \(local '(gett|putt)'\)$/.test(lua) && sidOf(lua) === sidOf(port);
     },
   },
+  {
+    id: "ftp-put",
+    reason:
+      "copas.ftp.put(params) works; in Copas 4.11 it raises \"attempt to call a nil value (method " +
+      "'getfd')\": LuaSocket's put selects on the control connection, which a copas-wrapped socket " +
+      "cannot be (upstream bug). So the server also sees the upload and the QUIT.",
+    pair(lua, port, step) {
+      if (step?.op === "ftp_put") return /^\S+ error: attempt to call a nil value \(method 'getfd'\)$/.test(lua) && sidOf(lua) === sidOf(port);
+      // the server's log after such a put: the port's has the upload and a QUIT that Lua's lacks
+      if (step?.op !== "peer_log") return false;
+      const strip = (l: string) => l.replace(/STORED .*?\\x0a/g, "").replace(/(STOR [^\\]*\\x0a)QUIT\\x0a/g, "$1");
+      return /STOR /.test(lua) && strip(port) === strip(lua);
+    },
+  },
+  {
+    id: "tls-send-after-failure",
+    reason:
+      "After a send failed on a TLS connection the peer closed, the next send fails with \"closed\", " +
+      "as on plain TCP; LuaSec reports OpenSSL's \"bad length\" (a retried SSL_write with other data).",
+    pair(lua, port, step) {
+      return step?.op === "send" && sidOf(lua) === sidOf(port) && /^\S+ \[nil, "bad length"/.test(lua) && /^\S+ \[nil, "closed"/.test(port);
+    },
+  },
   // ---- rules: differences the drivers and scenarios are written around (no matcher) ----
   {
     id: "rule:settle-after-peer",

@@ -135,6 +135,12 @@ local function peertext(line)
   local l = line:match("^log (%x*)$")
   if l then return "log " .. quote(unhex(l), true) end
   if line:match("^port %d+$") then return "port" end
+  local dg, n = line:match("^dgrams (%S+) (%S+)$")
+  if dg then
+    local parts = {}
+    for h in dg:gmatch("=(%x*)") do parts[#parts + 1] = quote(unhex(h)) end
+    return "dgrams [" .. table.concat(parts, ", ") .. "] " .. n
+  end
   return line
 end
 
@@ -290,6 +296,27 @@ ops.ftp_serve = peerop(function(st)
   for i = 1, (st.files and st.files.n or 0) do parts[#parts + 1] = hex(arg(st.files[i])) end
   return table.concat(parts, " ")
 end)
+
+-- UDP (U, or st.s): datagrams to and from the peer's UDP socket
+local function udp(st) return objs[st.s or "U"] end
+ops.peer_udp = peerop(function(st) st.kind = "UDP" return "udp" end)
+ops.peer_udprecv = peerop(function(st) return "udprecv " .. st.n end)
+ops.peer_udpsend = peerop(function(st) return "udpsend " .. hex(arg(st.data)) end)
+function ops.udp_new(st)
+  local u = socket.udp()
+  u:settimeout(0)
+  objs[st.s or "U"] = u
+  return ""
+end
+function ops.udp_sendto(st) return pack(udp(st):sendto(arg(st.data), "127.0.0.1", ports.UDP)) end
+function ops.udp_setpeername(st) return pack(udp(st):setpeername("127.0.0.1", ports.UDP)) end
+function ops.udp_send(st) return pack(udp(st):send(arg(st.data))) end
+function ops.udp_receive(st) return pack(copas.receive(udp(st), arg(st.size))) end
+function ops.udp_receivefrom(st)
+  local data, ip = copas.receivefrom(udp(st), arg(st.size))
+  return pack(data, ip)
+end
+function ops.udp_close(st) return pack(udp(st):close()) end
 
 -- threads and the dispatcher
 function ops.spawn(st, ctx)
@@ -500,11 +527,16 @@ ctl:settimeout(0)
 
 copas.addnamedthread("main", function()
   if scenario.socket == "client" then
-    local port = tonumber(peer("listen"):match("^port (%d+)$"))
+    local port = tonumber(peer(scenario.tls and "listen tls" or "listen"):match("^port (%d+)$"))
     local s = socket.tcp()
     local ok, err = copas.connect(s, "127.0.0.1", port)
     out("connect " .. tup(pack(ok, err)))
     peer("accept")
+    if scenario.tls then
+      local hs = pack(copas.dohandshake(s, arg(scenario.tls)))
+      out("handshake " .. tup(hs))
+      s = hs[1] or s
+    end
     objs.S = s
     run(scenario.steps, {})
   elseif scenario.socket == "server" then

@@ -96,6 +96,7 @@ const ARITY: Record<string, number> = {
   lock_get: 3, lock_release: 2, sem_take: 2, sem_give: 2, sem_count: 2,
   queue_push: 2, queue_pop: 2, queue_finish: 2, queue_stop: 2, queue_destroy: 2, queue_size: 2,
   queue_add_worker: 2, timer_arm: 2, timer_cancel: 2, smtp_send: 2, ftp_get: 2, ftp_put: 2,
+  udp_sendto: 2, udp_send: 2, udp_setpeername: 2,
 };
 
 function hex(s: string): string {
@@ -159,6 +160,11 @@ export async function runScenario(scenario: Scenario, ctlPort: number, out: Out)
     const l = /^log ([0-9a-f]*)$/.exec(line);
     if (l) return `log ${quote(unhex(l[1]!), true)}`;
     if (/^port \d+$/.test(line)) return "port";
+    const dg = /^dgrams (\S+) (\S+)$/.exec(line);
+    if (dg) {
+      const parts = dg[1] === "-" ? [] : dg[1]!.split(",").map((h) => quote(unhex(h.slice(1))));
+      return `dgrams [${parts.join(", ")}] ${dg[2]}`;
+    }
     return line;
   };
 
@@ -179,6 +185,8 @@ export async function runScenario(scenario: Scenario, ctlPort: number, out: Out)
     const s = objs.get((st.s as string) ?? "S");
     return st.w ? copas.wrap(s) : s;
   };
+
+  const udp = (st: Step): any => objs.get((st.s as string) ?? "U"); // eslint-disable-line @typescript-eslint/no-explicit-any
 
   const subst = (s: unknown, ctx: Ctx): string => {
     let t = String(s);
@@ -277,6 +285,25 @@ export async function runScenario(scenario: Scenario, ctlPort: number, out: Out)
     http_serve: (st) => peerop(st, ["http", ...(st.responses as unknown[]).map((r) => hex(arg(r)))].join(" "), (st.kind as string) ?? "HTTP"),
     smtp_serve: (st) => peerop(st, ["smtp", ...((st.replies as unknown[]) ?? []).map((r) => hex(arg(r)))].join(" "), (st.kind as string) ?? "SMTP"),
     ftp_serve: (st) => peerop(st, ["ftp", ...((st.files as unknown[]) ?? []).map((r) => hex(arg(r)))].join(" "), (st.kind as string) ?? "FTP"),
+
+    // UDP (U, or st.s): datagrams to and from the peer's UDP socket
+    peer_udp: (st) => peerop(st, "udp", "UDP"),
+    peer_udprecv: (st) => peerop(st, `udprecv ${st.n}`),
+    peer_udpsend: (st) => peerop(st, `udpsend ${hex(arg(st.data))}`),
+    udp_new: (st) => (objs.set((st.s as string) ?? "U", socket.udp()), ""),
+    udp_sendto: (st) => udp(st).sendto(arg(st.data), "127.0.0.1", ports.get("UDP")!),
+    *udp_setpeername(st) {
+      return yield* copas.await(udp(st).setpeername("127.0.0.1", ports.get("UDP")!));
+    },
+    udp_send: (st) => udp(st).send(arg(st.data)),
+    *udp_receive(st) {
+      return yield* copas.receive(udp(st), arg(st.size));
+    },
+    *udp_receivefrom(st) {
+      const [data, ip] = yield* copas.receivefrom(udp(st), arg(st.size));
+      return [data, ip];
+    },
+    udp_close: (st) => udp(st).close(),
 
     // threads and the dispatcher
     spawn: (st, ctx) => {
@@ -479,12 +506,18 @@ export async function runScenario(scenario: Scenario, ctlPort: number, out: Out)
 
   function* main(): Op<void> {
     if (scenario.socket === "client") {
-      const port = Number(/^port (\d+)$/.exec(yield* peer("listen"))![1]);
+      const port = Number(/^port (\d+)$/.exec(yield* peer(scenario.tls ? "listen tls" : "listen"))![1]);
       const s = socket.tcp();
       const r = yield* copas.connect(s, "127.0.0.1", port);
       out(`connect ${tup(r)}`);
       yield* peer("accept");
-      objs.set("S", s);
+      let data: unknown = s;
+      if (scenario.tls) {
+        const hs = yield* copas.dohandshake(s, arg(scenario.tls));
+        out(`handshake ${tup(hs)}`);
+        data = hs[0] ?? s;
+      }
+      objs.set("S", data);
       yield* run(scenario.steps, {});
     } else if (scenario.socket === "server") {
       const [server] = yield* copas.await(socket.bind("127.0.0.1", 0));

@@ -3,7 +3,7 @@
 // one line once it has taken effect (written data handed to the kernel, FIN or RST sent), so
 // the driver's next step sees it: the two take turns by acknowledgement, never by sleeping.
 //
-//   listen            -> "port N"      a listener for the driver's data connection
+//   listen [tls]      -> "port N"      a listener for the driver's data connection (TLS: serverA.pem)
 //   accept            -> "ok"          once the driver's connection was accepted
 //   connect N         -> "ok"          connects to the driver's server on port N
 //   send HEX          -> "ok"          written, and handed to the kernel
@@ -17,10 +17,21 @@
 //   smtp [HEX...]     -> "port N"      an SMTP server (optional replies to DATA's end)
 //   ftp [HEX...]      -> "port N"      an FTP server with the files "name\0content"
 //   log               -> "log HEX"     what the scripted servers received since the last log
+//   udp               -> "port N"      a UDP socket for the driver's datagrams
+//   udprecv N         -> "dgrams =HEX,=HEX... N|timeout"  the first N datagrams received
+//   udpsend HEX       -> "ok"          a datagram to where the last one came from
 //
 // Every session (control connection) has its own sockets; all are destroyed when it ends.
 
+import dgram from "node:dgram";
+import { readFileSync } from "node:fs";
 import net from "node:net";
+import path from "node:path";
+import tls from "node:tls";
+import { fileURLToPath } from "node:url";
+
+/** The test certificates (spec/fixtures): the TLS peer is "localhost" / 127.0.0.1, signed by rootA. */
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../spec/fixtures");
 
 const WAIT = 3000; // ms a recv waits for data that does not come (a driver bug, not a result)
 
@@ -44,6 +55,9 @@ class Session {
   #log = "";
   #ports: number[] = [];
   #queue: string[] = [];
+  #udp: dgram.Socket | null = null;
+  #dgrams: Buffer[] = [];
+  #udpFrom: dgram.RemoteInfo | null = null;
   #busy = false;
   #pending = "";
 
@@ -65,6 +79,8 @@ class Session {
 
   destroy(): void {
     this.#data?.destroy();
+    this.#udp?.close();
+    this.#udp = null;
     this.#listener?.close();
     for (const s of this.#servers) s.close();
     for (const s of this.#sockets) s.destroy();
@@ -140,13 +156,20 @@ class Session {
     return out;
   }
 
-  #listen(onConnection: (s: net.Socket) => void): Promise<number> {
+  #listen(onConnection: (s: net.Socket) => void, secure = false): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      const accepted = (s: net.Socket) => {
         this.#sockets.add(s);
         s.on("error", () => {});
         onConnection(s);
-      });
+      };
+      const server = secure
+        ? tls.createServer(
+            { allowHalfOpen: true, key: readFileSync(path.join(FIXTURES, "serverAkey.pem")), cert: readFileSync(path.join(FIXTURES, "serverA.pem")) },
+            accepted,
+          )
+        : net.createServer({ allowHalfOpen: true }, accepted);
+      if (secure) server.on("tlsClientError", () => {});
       this.#servers.push(server);
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => {
@@ -165,7 +188,7 @@ class Session {
         const port = await this.#listen((s) => {
           if (this.#data === null) this.#adopt(s);
           this.#wake();
-        });
+        }, args[0] === "tls");
         this.#listener = this.#servers[this.#servers.length - 1]!;
         return `port ${port}`;
       }
@@ -196,7 +219,11 @@ class Session {
         return "ok";
       case "reset":
         if (!data) return "fail no connection";
-        data.resetAndDestroy();
+        if (data instanceof tls.TLSSocket) {
+          // No RST through the TLS layer: reset the TCP socket under it.
+          (data as unknown as { _parent?: net.Socket })._parent?.resetAndDestroy();
+          data.destroy();
+        } else data.resetAndDestroy();
         await new Promise((r) => (data.closed ? r(null) : data.once("close", r)));
         return "ok";
       case "pause":
@@ -221,6 +248,31 @@ class Session {
         return `port ${await this.#smtp(args.map(unhex))}`;
       case "ftp":
         return `port ${await this.#ftp(args.map(unhex))}`;
+      case "udp": {
+        const u = dgram.createSocket("udp4");
+        this.#udp = u;
+        u.on("message", (m, rinfo) => {
+          this.#dgrams.push(m);
+          this.#udpFrom = rinfo;
+          this.#wake();
+        });
+        await new Promise<void>((r) => u.bind(0, "127.0.0.1", r));
+        return `port ${u.address().port}`;
+      }
+      case "udprecv": {
+        const n = Number(args[0]);
+        const ok = await this.#waitFor(() => this.#dgrams.length >= n);
+        const got = this.#dgrams.splice(0, n);
+        // each datagram "=HEX" (an empty one is "="), so none is lost in the split
+        return `dgrams ${got.map((g) => "=" + hex(g)).join(",") || "-"} ${ok ? got.length : "timeout"}`;
+      }
+      case "udpsend": {
+        const u = this.#udp;
+        const to = this.#udpFrom;
+        if (!u || !to) return "fail no datagram to answer";
+        await new Promise<void>((r) => u.send(unhex(args[0]), to.port, to.address, () => r()));
+        return "ok";
+      }
       case "log": {
         const log = this.#normalize(this.#log);
         this.#log = "";

@@ -32,6 +32,8 @@ export interface Scenario {
   socket?: "client" | "server";
   /** The name given to the server (addserver's 4th argument), in "server" mode. */
   server?: string;
+  /** Client mode over TLS: the peer listens with TLS, the driver handshakes with these LuaSec params. */
+  tls?: Record<string, unknown>;
   steps: Step[];
   /** Why this scenario is in the list (printed on a difference). */
   about?: string;

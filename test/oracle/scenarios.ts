@@ -5,7 +5,14 @@
 // Conventions: a receive that may wait for data that is not coming has a socket timeout set
 // (0.1 s: Copas fires it within 0.1-0.2 s); timers that compete are 0.2 s or more apart.
 
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Scenario, Step } from "./scenario.js";
+
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../spec/fixtures");
+/** LuaSec client parameters: no verification, and verified against the test root. */
+const TLS = { mode: "client", protocol: "any", verify: "none" };
+const TLS_VERIFIED = { mode: "client", protocol: "any", verify: "peer", cafile: path.join(FIXTURES, "rootA.pem") };
 
 const TO = { op: "settimeout", t: 0.1 };
 
@@ -315,7 +322,7 @@ const socketScenarios: Scenario[] = [
     steps: [
       { op: "peer_pause" },
       { op: "settimeout", t: 0.1 },
-      { op: "send", data: { rep: "x", n: 4_000_000 }, coarse: true },
+      { op: "send", data: { rep: "x", n: 16_000_000 }, coarse: true },
       { op: "peer_resume" },
     ],
   },
@@ -790,7 +797,7 @@ const syncScenarios: Scenario[] = [
     steps: [
       { op: "timer_new", id: "T1", name: "once", delay: 0.2, cb: [W("once fired")] },
       { op: "timer_new", id: "T2", name: "rec", delay: 0.3, recurring: true, initial_delay: 0.1, params: "p", cb: [W("rec fired")] },
-      { op: "pause", s: 0.75 },
+      { op: "pause", s: 0.85 },
       { op: "timer_cancel", id: "T2" },
       { op: "timer_cancel", id: "T2" },
       { op: "timer_cancel", id: "T1" },
@@ -948,15 +955,123 @@ const clientScenarios: Scenario[] = [
     ],
   },
   {
-    name: "ftp/get-and-put",
+    name: "ftp/string-form",
+    about: "Copas 4.11's copas.ftp.get(url)/put(url, body) raise; the port's work",
     steps: [
       { op: "ftp_serve", files: ["file.txt\u0000contents\r\nof the file\n"] },
       { op: "ftp_get", url: "ftp://user:secret@$FTP/file.txt;type=i" },
       { op: "ftp_put", url: "ftp://user:secret@$FTP/up.txt", data: "uploaded" },
       { op: "ftp_get", url: "ftp://$FTP/missing.txt" },
+    ],
+  },
+  {
+    name: "ftp/table-form",
+    steps: [
+      { op: "ftp_serve", files: ["file.txt\u0000contents\r\nof the file\n"] },
+      { op: "ftp_get", params: { path: "/file.txt", user: "user", password: "secret", type: "i" } },
+      { op: "ftp_put", params: { path: "/up.txt", user: "user", password: "secret" }, data: "uploaded" },
+      { op: "ftp_get", params: { path: "/missing.txt" } },
       { op: "peer_log" },
     ],
   },
 ];
 
-export const SCENARIOS: Scenario[] = [...socketScenarios, ...dispatcherScenarios, ...syncScenarios, ...errorScenarios, ...clientScenarios];
+const udpScenarios: Scenario[] = [
+  {
+    name: "udp/sendto-and-receive",
+    about: "send/sendto results padded as the contract says; datagrams both ways (issue 9, item 10)",
+    steps: [
+      { op: "peer_udp" },
+      { op: "udp_new" },
+      { op: "settimeout", s: "U", t: 0.2 },
+      { op: "udp_sendto", data: "one" },
+      { op: "udp_sendto", data: "" },
+      { op: "peer_udprecv", n: 2 },
+      { op: "peer_udpsend", data: "reply" },
+      { op: "udp_receive", size: 100 },
+      { op: "peer_udpsend", data: "again and again" },
+      { op: "udp_receivefrom", size: 5 },
+      { op: "udp_receive", size: 100 },
+      { op: "udp_close" },
+    ],
+  },
+  {
+    name: "udp/connected",
+    steps: [
+      { op: "peer_udp" },
+      { op: "udp_new" },
+      { op: "settimeout", s: "U", t: 0.2 },
+      { op: "udp_setpeername" },
+      { op: "udp_send", data: "hello" },
+      { op: "peer_udprecv", n: 1 },
+      { op: "peer_udpsend", data: "back" },
+      { op: "udp_receive", size: 100 },
+      { op: "udp_close" },
+    ],
+  },
+  {
+    name: "udp/sendto-then-close",
+    about: "close() must not drop datagrams sendto accepted (issue 9, item 10)",
+    steps: [
+      { op: "peer_udp" },
+      { op: "udp_new" },
+      { op: "udp_sendto", data: "first" },
+      { op: "udp_sendto", data: "last" },
+      { op: "udp_close" },
+      { op: "peer_udprecv", n: 2 },
+    ],
+  },
+];
+
+const tlsScenarios: Scenario[] = [
+  {
+    name: "tls/echo",
+    socket: "client",
+    tls: TLS,
+    steps: [
+      TO,
+      { op: "send", data: "hello\n" },
+      { op: "peer_recv", n: 6 },
+      { op: "peer_send", data: "line\npartial" },
+      { op: "receive", pattern: "*l" },
+      { op: "receive", pattern: 10 },
+      { op: "peer_shutdown" },
+      { op: "receive", pattern: "*l" },
+    ],
+  },
+  {
+    name: "tls/verified",
+    socket: "client",
+    tls: TLS_VERIFIED,
+    steps: [{ op: "send", data: "x" }, { op: "peer_recv", n: 1 }],
+  },
+  {
+    name: "tls/server-closes-while-client-sends",
+    about: "the client's sends fail with \"closed\" once the server closed, as on plain TCP (issue 9, item 11)",
+    socket: "client",
+    tls: TLS,
+    steps: [
+      { op: "settimeout", t: 10 },
+      { op: "spawn", id: "W", steps: [{ op: "send", data: { rep: "x", n: 16_000_000 }, coarse: true }, { op: "send", data: "more", coarse: true }] },
+      { op: "peer_recv", n: 1000, quiet: true },
+      { op: "peer_close", quiet: true },
+      { op: "pause", s: 1 },
+      { op: "log", msg: "main done" },
+    ],
+  },
+  {
+    name: "socket/server-closes-while-client-sends",
+    about: "the plain TCP twin of tls/server-closes-while-client-sends",
+    socket: "client",
+    steps: [
+      { op: "settimeout", t: 10 },
+      { op: "spawn", id: "W", steps: [{ op: "send", data: { rep: "x", n: 16_000_000 }, coarse: true }, { op: "send", data: "more", coarse: true }] },
+      { op: "peer_recv", n: 1000, quiet: true },
+      { op: "peer_close", quiet: true },
+      { op: "pause", s: 1 },
+      { op: "log", msg: "main done" },
+    ],
+  },
+];
+
+export const SCENARIOS: Scenario[] = [...socketScenarios, ...dispatcherScenarios, ...syncScenarios, ...errorScenarios, ...clientScenarios, ...udpScenarios, ...tlsScenarios];
