@@ -7,6 +7,8 @@
 //   --only TEXT          only scenarios whose name contains TEXT
 //   --jobs J             scenarios run at once (default 2)
 //   --verbose            print every scenario's outcome, and both outputs of the known ones
+//   --summary            after the run, the unexplained differences grouped by kind, with counts
+//   --quiet              do not print each differing scenario (with --summary)
 //   --list               print the known differences (differences.ts) and exit
 //
 // Exit code 0 when every difference is a known one, 1 otherwise, 2 when Lua is missing.
@@ -15,7 +17,35 @@ import { DIFFERENCES } from "./differences.js";
 import { Oracle, oracleMissing, report, type Outcome } from "./harness.js";
 import { SCENARIOS } from "./scenarios.js";
 import { randomScenario } from "./random.js";
-import type { Scenario } from "./scenario.js";
+import { findStep, type Scenario } from "./scenario.js";
+
+/** A line's result with its data abstracted: strings -> S, counts -> N (for --summary). */
+function shape(line: string | undefined): string {
+  if (line === undefined) return "(nothing)";
+  const rest = line.slice(line.indexOf(" ") + 1);
+  return rest
+    .replace(/"(?:[^"\\]|\\.)*"|<\d+ bytes fnv=[0-9a-f]+>/g, (q) => (q === '""' || q === '"closed"' || q === '"timeout"' ? q : "S"))
+    .replace(/\b\d+\b/g, "N")
+    .replace(/TypeError: .*/, "TypeError ...");
+}
+
+/** The kind of an unexplained hunk: the step's op and pattern, and both results' shapes. */
+function kinds(o: Outcome): string[] {
+  const out: string[] = [];
+  for (const h of o.hunks) {
+    if (h.known.length > 0) continue;
+    const n = Math.max(h.lua.length, h.port.length);
+    for (let i = 0; i < n; i++) {
+      const l = h.lua[i];
+      const p = h.port[i];
+      const sid = (l ?? p ?? "").split(" ", 1)[0]!;
+      const st = findStep(o.scenario, sid);
+      const what = st ? `${st.op}${st.pattern !== undefined ? ` ${typeof st.pattern === "number" ? (st.pattern === 0 ? "0" : "n") : st.pattern}` : ""}` : sid.replace(/\d+/g, "N");
+      if (shape(l) !== shape(p)) out.push(`${what}: lua ${shape(l)} | port ${shape(p)}`);
+    }
+  }
+  return out;
+}
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -36,6 +66,9 @@ async function main(): Promise<number> {
   const only = option("--only");
   const jobs = Math.max(1, Number(option("--jobs") ?? 2));
   const verbose = flag("--verbose");
+  const summary = flag("--summary");
+  const quiet = flag("--quiet");
+  const byKind = new Map<string, string[]>();
   const list: Array<() => Scenario> = [];
   if (!flag("--random-only")) for (const s of SCENARIOS) list.push(() => structuredClone(s));
   const seedText = option("--seed");
@@ -61,7 +94,8 @@ async function main(): Promise<number> {
       for (const h of o.hunks) for (const id of h.known) known.set(id, (known.get(id) ?? 0) + 1);
       if (!o.ok) {
         failures.push(o);
-        console.log(report(o) + "\n");
+        if (!quiet) console.log(report(o) + "\n");
+        for (const k of new Set(kinds(o))) byKind.set(k, [...(byKind.get(k) ?? []), s.name]);
       } else if (verbose) {
         const ids = [...new Set(o.hunks.flatMap((h) => h.known))];
         console.log(`ok   ${s.name}${ids.length ? ` (known: ${ids.join(", ")})` : ""}`);
@@ -71,6 +105,12 @@ async function main(): Promise<number> {
   await Promise.all(Array.from({ length: jobs }, worker));
   await oracle.stop();
 
+  if (summary && byKind.size) {
+    console.log("oracle: unexplained differences by kind (count, first scenarios):");
+    for (const [k, names] of [...byKind].sort((a, b) => b[1].length - a[1].length)) {
+      console.log(`  ${String(names.length).padStart(4)}  ${k}   [${names.slice(0, 4).join(", ")}${names.length > 4 ? ", ..." : ""}]`);
+    }
+  }
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   console.log(`oracle: ${done} scenarios in ${secs} s, ${done - failures.length} agree, ${failures.length} differ`);
   if (known.size) console.log(`oracle: known differences seen: ${[...known].map(([k, n]) => `${k} (${n})`).join(", ")}`);
