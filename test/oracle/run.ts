@@ -6,7 +6,8 @@
 //   --random-only        skip the deterministic list
 //   --only TEXT          only scenarios whose name contains TEXT
 //   --jobs J             scenarios run at once (default 2)
-//   --verbose            print every scenario's outcome, and both outputs of the known ones
+//   --verbose            print every scenario's outcome
+//   --show               print both outputs of every scenario
 //   --summary            after the run, the unexplained differences grouped by kind, with counts
 //   --quiet              do not print each differing scenario (with --summary)
 //   --list               print the known differences (differences.ts) and exit
@@ -96,6 +97,8 @@ async function main(): Promise<number> {
         failures.push(o);
         if (!quiet) console.log(report(o) + "\n");
         for (const k of new Set(kinds(o))) byKind.set(k, [...(byKind.get(k) ?? []), s.name]);
+      } else if (flag("--show")) {
+        console.log(report(o) + "\n");
       } else if (verbose) {
         const ids = [...new Set(o.hunks.flatMap((h) => h.known))];
         console.log(`ok   ${s.name}${ids.length ? ` (known: ${ids.join(", ")})` : ""}`);

@@ -300,6 +300,17 @@ const socketScenarios: Scenario[] = [
     steps: [{ op: "send", data: "bye\n" }, { op: "close" }, { op: "peer_recvall" }],
   },
   {
+    name: "socket/close-with-unread-input",
+    about: "a close with unread input resets the connection (issue 9, item 15): what reaches the peer",
+    socket: "client",
+    steps: [{ op: "peer_send", data: "unread" }, { op: "send", data: "bye\n" }, { op: "close" }, { op: "peer_recvall" }],
+  },
+  {
+    name: "socket/close-after-reading-all",
+    socket: "client",
+    steps: [TO, { op: "peer_send", data: "read" }, { op: "receive", pattern: 4 }, { op: "send", data: "bye\n" }, { op: "close" }, { op: "peer_recvall" }],
+  },
+  {
     name: "socket/big-transfer-in",
     socket: "client",
     steps: [
@@ -907,6 +918,24 @@ const clientScenarios: Scenario[] = [
       { op: "http_serve", responses: ["garbage\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"] },
       { op: "http_request", url: "http://$HTTP/a" },
       { op: "http_request", url: "http://$HTTP/b" },
+    ],
+  },
+  {
+    name: "http/huge-header",
+    about: "the port bounds a response's header block at 64 KiB; LuaSocket does not",
+    steps: [
+      { op: "http_serve", responses: [`HTTP/1.1 200 OK\r\nX-Big: ${"b".repeat(70_000)}\r\nContent-Length: 2\r\n\r\nok`, RESP_OK] },
+      { op: "http_request", url: "http://$HTTP/big" },
+      { op: "http_request", url: "http://$HTTP/small" },
+    ],
+  },
+  {
+    name: "http/post-source-no-length",
+    about: "a body from a source without content-length",
+    steps: [
+      { op: "http_serve", responses: [RESP_OK] },
+      { op: "http_request", params: { url: "http://$HTTP/up", method: "POST", source: "streamed body", sink: "table" } },
+      { op: "peer_log" },
     ],
   },
   {
