@@ -318,6 +318,44 @@ function ops.udp_receivefrom(st)
 end
 function ops.udp_close(st) return pack(udp(st):close()) end
 
+-- starvation probes: a thread spins on pause(0), counting; others note the count (mark) when
+-- something happens; markdiff tells whether event a came at most `max` rounds after event b.
+local spins, marks = 0, {}
+function ops.spin(st)
+  local stop
+  for _ = 1, st.max do
+    copas.pause(0)
+    spins = spins + 1
+    if st.send_at == spins then
+      -- a raw send on a local pair: the bytes are in the other end's kernel buffer at once
+      objs[st.send_s]:send(arg(st.send_data))
+      marks.sent = spins
+    end
+    if marks[st["until"]] and not stop then stop = spins + st.extra end
+    if stop and spins >= stop then break end
+  end
+  return ""
+end
+function ops.mark(st) marks[st.name] = spins return "" end
+-- a connected pair of TCP sockets inside the driver (a, b)
+function ops.pair(st)
+  local server = assert(socket.bind("127.0.0.1", 0))
+  local _, port = server:getsockname()
+  local a = assert(socket.connect("127.0.0.1", port))
+  local b = assert(server:accept())
+  server:close()
+  a:settimeout(0)
+  b:settimeout(0)
+  objs[st.a], objs[st.b] = a, b
+  return ""
+end
+function ops.markdiff(st)
+  local a, b = marks[st.a], marks[st.b]
+  if not a or not b then return "missing" end
+  if a - b <= st.max then return "within " .. st.max end
+  return "apart " .. (a - b)
+end
+
 -- threads and the dispatcher
 function ops.spawn(st, ctx)
   local f = fn_of(st.steps, ctx)

@@ -186,6 +186,8 @@ export async function runScenario(scenario: Scenario, ctlPort: number, out: Out)
     return st.w ? copas.wrap(s) : s;
   };
 
+  let spins = 0;
+  const marks = new Map<string, number>();
   const udp = (st: Step): any => objs.get((st.s as string) ?? "U"); // eslint-disable-line @typescript-eslint/no-explicit-any
 
   const subst = (s: unknown, ctx: Ctx): string => {
@@ -304,6 +306,43 @@ export async function runScenario(scenario: Scenario, ctlPort: number, out: Out)
       return [data, ip];
     },
     udp_close: (st) => udp(st).close(),
+
+    // starvation probes: a thread spins on pause(0), counting; others note the count (mark)
+    // when something happens; markdiff tells whether event a came at most `max` rounds after b.
+    *spin(st) {
+      let stop: number | null = null;
+      for (let k = 0; k < (st.max as number); k++) {
+        yield* copas.pause(0);
+        spins++;
+        if (st.send_at === spins) {
+          // a raw send on a local pair: the bytes are in the other end's kernel buffer at once
+          objs.get(st.send_s as string).send(arg(st.send_data));
+          marks.set("sent", spins);
+        }
+        if (stop === null && marks.has(st.until as string)) stop = spins + (st.extra as number);
+        if (stop !== null && spins >= stop) break;
+      }
+      return "";
+    },
+    mark: (st) => (marks.set(st.name as string, spins), ""),
+    // a connected pair of TCP sockets inside the driver (a, b)
+    *pair(st) {
+      const [server] = yield* copas.await(socket.bind("127.0.0.1", 0));
+      const port = (server as TcpSocket).getsockname()[1];
+      const [a] = yield* copas.await(socket.connect("127.0.0.1", port as number));
+      yield* copas.await(socket.select([server as TcpSocket], null));
+      const [b] = (server as TcpSocket).accept();
+      (server as TcpSocket).close();
+      objs.set(st.a as string, a);
+      objs.set(st.b as string, b);
+      return "";
+    },
+    markdiff: (st) => {
+      const a = marks.get(st.a as string);
+      const b = marks.get(st.b as string);
+      if (a === undefined || b === undefined) return "missing";
+      return a - b <= (st.max as number) ? `within ${st.max}` : `apart ${a - b}`;
+    },
 
     // threads and the dispatcher
     spawn: (st, ctx) => {

@@ -19,6 +19,8 @@ const TO = { op: "settimeout", t: 0.1 };
 /** 92 KB of text: more than the port's send buffer (64 KiB) and a loopback socket's window. */
 const BIG = { rep: "0123456789abcdefghijklmnopqrstuvwxyz\n", n: 2500 };
 
+const T = (id: string, steps: Step[], name?: string): Step => ({ op: "spawn", id, ...(name ? { name } : {}), steps });
+
 const socketScenarios: Scenario[] = [
   {
     name: "socket/line-pattern",
@@ -447,6 +449,17 @@ const socketScenarios: Scenario[] = [
     ],
   },
   {
+    name: "dispatcher/reader-not-starved",
+    about: "a reader whose line arrived runs in the next step while a thread spins on pause(0) (issue 9, item 8)",
+    steps: [
+      { op: "pair", a: "C", b: "D" },
+      T("R", [{ op: "receive", s: "D", pattern: "*l" }, { op: "mark", name: "got", quiet: true }]),
+      T("A", [{ op: "spin", send_at: 20, send_s: "C", send_data: "line\n", until: "got", extra: 100, max: 100_000 }, { op: "log", msg: "spinner done" }]),
+      { op: "pause", s: 0.5 },
+      { op: "markdiff", a: "got", b: "sent", max: 2 },
+    ],
+  },
+  {
     name: "socket/two-readers-fifo",
     about: "two threads waiting on one socket are served in order",
     socket: "client",
@@ -459,8 +472,6 @@ const socketScenarios: Scenario[] = [
     ],
   },
 ];
-
-const T = (id: string, steps: Step[], name?: string): Step => ({ op: "spawn", id, ...(name ? { name } : {}), steps });
 
 const dispatcherScenarios: Scenario[] = [
   {
