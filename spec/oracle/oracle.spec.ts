@@ -9,20 +9,16 @@ import { number, type Scenario } from "../../test/oracle/scenario.js";
 
 /** Scenarios that agree with Copas today, one per area; each also guards a fixed difference. */
 const QUICK = [
-  "socket/line-pattern",
   "socket/number-pattern",
   "socket/send-indexes",
   "dispatcher/addthread-order",
-  "dispatcher/sleep-wakeup",
   "dispatcher/names",
   "lock/basics",
-  "semaphore/basics",
   "queue/workers-and-finish", // issue 9, item 9
   "errors/module-asserts", // item 12
   "smtp/send", // item 14
   "http/chunked-trailers", // item 14
   "ftp/table-form",
-  "udp/connected",
 ];
 
 describe("oracle (quick): Lua Copas 4.11 and the port agree", function () {
@@ -35,7 +31,7 @@ describe("oracle (quick): Lua Copas 4.11 and the port agree", function () {
       console.log(`oracle: skipped, ${missing}`);
       this.skip();
     }
-    oracle = new Oracle();
+    oracle = new Oracle({ inProcess: true }); // the port's driver runs here: no process to start
     await oracle.start();
   });
 
@@ -57,7 +53,7 @@ describe("oracle (quick): Lua Copas 4.11 and the port agree", function () {
         if (!o.ok) failures.push(report(o));
       }
     };
-    await Promise.all([worker(), worker(), worker()]);
+    await Promise.all([worker(), worker()]);
     expect(failures, failures.join("\n\n")).to.deep.equal([]);
   });
 });

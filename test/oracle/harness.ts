@@ -247,11 +247,38 @@ export function report(o: Outcome): string {
 // Running many
 // ------------------------------------------------------------------------------------------
 
+/** The port's driver in this process (no host to start: for the quick spec in npm test). */
+export class InProcessHost {
+  async run(s: Scenario, ctlPort: number): Promise<Run> {
+    const { runScenario } = await import("./driver.js");
+    const lines: string[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((r) => (timer = setTimeout(() => r(`TIMEOUT after ${SCENARIO_TIMEOUT / 1000} s`), SCENARIO_TIMEOUT)));
+    const problem = await Promise.race([
+      runScenario(structuredClone(s), ctlPort, (l) => void lines.push(l)).then(
+        () => "",
+        (e: unknown) => `CRASH ${String((e as Error)?.stack ?? e)}`,
+      ),
+      timeout,
+    ]);
+    clearTimeout(timer);
+    return { lines, problem };
+  }
+
+  stop(): void {}
+}
+
 export class Oracle {
   #peer = new Peer();
+  #inProcess: boolean;
+
+  /** `inProcess`: run the port's driver in this process rather than in host processes. */
+  constructor(options: { inProcess?: boolean } = {}) {
+    this.#inProcess = !!options.inProcess;
+  }
   /** Idle port hosts: one per scenario running at once. */
-  #hosts: PortHost[] = [];
-  #all: PortHost[] = [];
+  #hosts: Array<PortHost | InProcessHost> = [];
+  #all: Array<PortHost | InProcessHost> = [];
   #ctl = 0;
 
   async start(): Promise<void> {
@@ -260,7 +287,7 @@ export class Oracle {
 
   async run(s: Scenario): Promise<Outcome> {
     number(s);
-    const host = this.#hosts.pop() ?? (this.#all.push(new PortHost()), this.#all[this.#all.length - 1]!);
+    const host = this.#hosts.pop() ?? (this.#all.push(this.#inProcess ? new InProcessHost() : new PortHost()), this.#all[this.#all.length - 1]!);
     try {
       const [lua, port] = await Promise.all([runLua(s, this.#ctl), host.run(s, this.#ctl)]);
       return compare(s, lua, port);
