@@ -7,7 +7,7 @@
 // inherits from Copas.prototype, so `instanceof Copas` holds) forwards every method and
 // accessor of the class, and every own property of the instance, to that dispatcher.
 
-import { Copas } from "./core/dispatcher.js";
+import { Copas } from "./copas.js";
 
 /** A dispatcher that can be called: `copas(...)` is `copas.loop(...)`. */
 export type CallableCopas = Copas & ((init?: Parameters<Copas["loop"]>[0], timeout?: number | null) => Promise<void>);

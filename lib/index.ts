@@ -17,17 +17,23 @@
  *
  * @module
  */
-import { Copas, realSocket } from "./core/dispatcher.js";
+import { Copas } from "./copas.js";
+import { realSocket } from "./defaults.js";
 import { makeCallable, type CallableCopas } from "./callable.js";
 
-export { Copas, FAIRNESS_INTERVAL } from "./core/dispatcher.js";
-export type { CopasOptions, CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js";
+export { Copas } from "./copas.js";
+export type { CopasOptions } from "./copas.js";
+export { Dispatcher, FAIRNESS_INTERVAL } from "./core/dispatcher.js";
+export type { CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js";
 export { Thread } from "./core/trampoline.js";
 export { CopasSocket } from "./core/wrap.js";
 export type { SslParams } from "./core/wrap.js";
-export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER } from "./socket/tcp.js";
+export { TcpSocket, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER, DEFAULT_CLOSE_LINGER } from "./socket/tcp.js";
+export { DEFAULT_MAX_LINE, DEFAULT_MAX_RECEIVE } from "./socket/patterns.js";
 export { UdpSocket, DEFAULT_RECV_BACKLOG, MAX_DATAGRAM } from "./socket/udp.js";
-export { TlsSocket } from "./node/tls-socket.js";
+export { TlsSocket } from "./socket/tls-socket.js";
+export { TlsHandshakeError } from "./common/errors.js";
+export { HANDSHAKE_TIMEOUT } from "./core/handshake.js";
 export type { SocketModule } from "./socket/socket-module.js";
 export type { Clock } from "./common/clock.js";
 export { Lock, LOCK_TIMEOUT } from "./sync/lock.js";
@@ -42,7 +48,7 @@ export { Timer } from "./sync/timer.js";
 export type { TimerModule, TimerOptions } from "./sync/timer.js";
 export { ltn12, BLOCKSIZE } from "./clients/ltn12.js";
 export type { Ltn12Module, Source, Sink, SinkResult, PumpResult } from "./clients/ltn12.js";
-export { DEBUG_ORIGINAL } from "./debug/debug.js";
+export { DEBUG_ORIGINAL } from "./common/symbols.js";
 export type { DebugModule, DebugLogger } from "./debug/debug.js";
 export { HttpModule, MAXHEADERSIZE } from "./clients/http.js";
 export { SmtpModule } from "./clients/smtp.js";

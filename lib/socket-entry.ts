@@ -7,7 +7,7 @@
  * const [client, err] = await socket.connect("127.0.0.1", 20000);
  * ```
  */
-import { realSocket } from "./core/dispatcher.js";
+import { realSocket } from "./defaults.js";
 
 export { TcpSocket } from "./socket/tcp.js";
 export { UdpSocket } from "./socket/udp.js";

@@ -99,7 +99,6 @@ describe("debug", () => {
       });
       await copas.loop();
       expect(lines).to.deep.equal([]);
-      expect(copas._debug).to.equal(null);
     });
 
     it("defaults to console.log", async () => {
@@ -118,13 +117,18 @@ describe("debug", () => {
       expect(seen).to.deep.equal([["resuming 't'"], ["exiting 't'"]]);
     });
 
-    it("is per dispatcher", () => {
+    it("is per dispatcher", async () => {
       const a = new Copas();
       const b = new Copas();
       expect(a.debug).to.equal(a.debug);
-      a.debug.start(() => {});
-      expect(a._debug).to.not.equal(null);
-      expect(b._debug).to.equal(null);
+      const lines: string[] = [];
+      a.debug.start((l) => lines.push(l));
+      b.addnamedthread("on-b", function* () {});
+      await b.loop();
+      expect(lines).to.deep.equal([]);
+      a.addnamedthread("on-a", function* () {});
+      await a.loop();
+      expect(lines).to.deep.equal(["resuming 'on-a'", "exiting 'on-a'"]);
       a.debug.stop();
     });
   });

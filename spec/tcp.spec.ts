@@ -258,9 +258,10 @@ describe("tcp", () => {
       expect(a.receive()).to.deep.equal(["reply", null, null]);
     });
 
-    it('shutdown("receive") drops unread data; shutdown() does both; bad modes throw', async () => {
+    it('shutdown("receive") still serves unread data, then "closed"; shutdown() does both; bad modes throw', async () => {
       const [a, b] = await pairOf("unread\n");
       expect(b.shutdown("receive")).to.equal(1);
+      expect(b.receive()).to.deep.equal(["unread", null, null]);
       expect(b.receive()).to.deep.equal([null, "closed", ""]);
       expect(a.shutdown()).to.equal(1);
       expect(() => a.shutdown("sideways" as never)).to.throw(TypeError, "'mode'");
@@ -270,7 +271,7 @@ describe("tcp", () => {
       const [a] = await pairOf();
       expect(a.close()).to.equal(1);
       expect(a.close()).to.equal(1);
-      expect(a.receive()).to.deep.equal([null, "closed", null]);
+      expect(a.receive()).to.deep.equal([null, "closed", ""]);
       expect(a.send("x")).to.deep.equal([null, "closed", 0]);
       expect(a.getsockname()).to.deep.equal([null, "closed"]);
       expect(a.getpeername()).to.deep.equal([null, "closed"]);
@@ -281,7 +282,7 @@ describe("tcp", () => {
       server.close();
       expect(server.accept()).to.deep.equal([null, "closed"]);
       copas.addthread(function* () {
-        expect(yield* copas.receive(a)).to.deep.equal([null, "closed", null]);
+        expect(yield* copas.receive(a)).to.deep.equal([null, "closed", ""]);
         expect(yield* copas.send(a, "x")).to.deep.equal([null, "closed", 0]);
         expect(yield* copas.connect(a, "127.0.0.1", 1)).to.deep.equal([null, "closed"]);
       });
@@ -688,7 +689,7 @@ describe("tcp", () => {
       });
       await copas.loop();
       expect(got).to.have.deep.members([
-        ["b", [null, "closed", null]],
+        ["b", [null, "closed", ""]],
         ["a", [null, "closed", ""]],
       ]);
     });

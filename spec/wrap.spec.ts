@@ -180,7 +180,7 @@ describe("wrap (CopasSocket)", () => {
     });
     await copas.loop();
     expect(got).to.deep.equal([
-      [null, "closed", null],
+      [null, "closed", ""],
       [null, "closed", 0],
     ]);
   });

@@ -12,8 +12,9 @@
 // lacks), and its data connection was a blocking LuaSocket one; here all are as in LuaSocket
 // and the data connection is a copas socket too.
 
-import type { Copas } from "../core/dispatcher.js";
+import type { Dispatcher } from "../core/dispatcher.js";
 import { parseUrl } from "./url.js";
+import { ltn12 } from "./ltn12.js";
 import { pull, push, type OpSink, type OpSource } from "./pull.js";
 import * as tp from "./tp.js";
 import * as check from "../common/check.js";
@@ -254,7 +255,7 @@ function* get(m: FtpModule, gett: string | FtpParams): Op<[string | 1, null] | [
   if (typeof gett !== "string") return yield* session(m, gett, getBody);
   const t = parsed(gett);
   if (typeof t === "string") return [null, t];
-  const [sink, parts] = m.copas.ltn12.sink.table<string[]>();
+  const [sink, parts] = ltn12.sink.table<string[]>();
   t.sink = sink as OpSink;
   const r = yield* session(m, t, getBody);
   return r[0] === null ? r : [parts.join(""), null];
@@ -264,7 +265,7 @@ function* put(m: FtpModule, putt: string | FtpParams, body?: string | null): Op<
   if (typeof putt !== "string") return yield* session(m, putt, putBody);
   const t = parsed(putt);
   if (typeof t === "string") return [null, t];
-  t.source = m.copas.ltn12.source.string(body ?? "");
+  t.source = ltn12.source.string(body ?? "");
   return yield* session(m, t, putBody);
 }
 
@@ -289,7 +290,7 @@ function checkParams(fn: string, t: unknown): asserts t is FtpParams {
  * ```
  */
 export class FtpModule {
-  readonly copas: Copas;
+  readonly copas: Dispatcher;
   TIMEOUT = 60;
   PORT = 21;
   /** Login used when the url has none (anonymous FTP). */
@@ -297,7 +298,7 @@ export class FtpModule {
   PASSWORD = "anonymous@anonymous.org";
 
   /** @internal use `copas.ftp` */
-  constructor(copas: Copas) {
+  constructor(copas: Dispatcher) {
     this.copas = copas;
   }
 

@@ -20,12 +20,13 @@
 // not); the URL fragment is not sent; bodies are read in bounded blocks (a chunk of any
 // declared size, too).
 
-import type { Copas } from "../core/dispatcher.js";
+import type { Dispatcher } from "../core/dispatcher.js";
 import type { CopasSocket } from "../core/wrap.js";
-import { BLOCKSIZE } from "./ltn12.js";
+import { BLOCKSIZE, ltn12 } from "./ltn12.js";
 import { pull, push as pushRaw, type OpSink, type OpSource } from "./pull.js";
 import { TpFailure as HttpFailure, created, fail, send } from "./tp.js";
 import * as check from "../common/check.js";
+import { TlsHandshakeError } from "../common/errors.js";
 import { parseUrl } from "./url.js";
 import { canonic } from "./headers.js";
 import type { Data, Op } from "../common/types.js";
@@ -173,7 +174,7 @@ interface TlsDefaults {
  * (SNI: the host name, never an IP literal), refusing https → http redirects unless
  * `params.redirect === "all"`.
  */
-function getcreatefunc(d: Copas, m: TlsDefaults, params: HttpRequestParams = {}): (reqt: HttpRequest) => unknown {
+function getcreatefunc(d: Dispatcher, m: TlsDefaults, params: HttpRequestParams = {}): (reqt: HttpRequest) => unknown {
   const given = params.sslparams ?? {};
   const wrap: Record<string, unknown> = { ...(given.wrap ?? {}) };
   for (const k of ["protocol", "options", "verify", "cafile", "certificate", "key"] as const) {
@@ -420,7 +421,7 @@ function* open(m: HttpModule, r: HttpRequest): Op<CopasSocket> {
     try {
       res = yield* c.connect(r.host, r.port);
     } catch (e) {
-      if (e instanceof Error && e.message.startsWith("TLS/SSL handshake failed")) fail(e.message);
+      if (e instanceof TlsHandshakeError) fail(e.message);
       throw e;
     }
     if (res[0] === null) fail(res[1]!);
@@ -513,10 +514,10 @@ function checkSimple(url: unknown, body: unknown): void {
 
 function parseRequest(m: HttpModule, url: string, body?: Data | null): [HttpRequestParams, string[]] {
   checkSimple(url, body);
-  const [sink, target] = m.copas.ltn12.sink.table<string[]>();
+  const [sink, target] = ltn12.sink.table<string[]>();
   const params: HttpRequestParams = { url, sink: sink as OpSink };
   if (body !== undefined && body !== null) {
-    params.source = m.copas.ltn12.source.string(body);
+    params.source = ltn12.source.string(body);
     params.headers = {
       "content-length": typeof body === "string" ? body.length : body.byteLength,
       "content-type": "application/x-www-form-urlencoded",
@@ -537,7 +538,7 @@ function parseRequest(m: HttpModule, url: string, body?: Data | null): [HttpRequ
  */
 export class HttpModule implements TlsDefaults {
   /** The dispatcher requests run on. */
-  readonly copas: Copas;
+  readonly copas: Dispatcher;
   /** Seconds of each copas timeout (connect, send, receive) unless a request says otherwise. */
   TIMEOUT = 60;
   /** Default port of http. */
@@ -553,7 +554,7 @@ export class HttpModule implements TlsDefaults {
   SSLVERIFY: string | string[] = "peer";
 
   /** @internal use `copas.http` */
-  constructor(copas: Copas) {
+  constructor(copas: Dispatcher) {
     this.copas = copas;
   }
 
@@ -587,6 +588,6 @@ export class HttpModule implements TlsDefaults {
 }
 
 /** @internal `copas.http` of a dispatcher. */
-export function makeHttpModule(d: Copas): HttpModule {
+export function makeHttpModule(d: Dispatcher): HttpModule {
   return new HttpModule(d);
 }

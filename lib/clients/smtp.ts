@@ -11,7 +11,7 @@
 // a random number generator), and the date from the dispatcher's clock.
 
 import { canonic } from "./headers.js";
-import type { Copas } from "../core/dispatcher.js";
+import type { Dispatcher } from "../core/dispatcher.js";
 import { pull, type OpSource } from "./pull.js";
 import * as tp from "./tp.js";
 import * as check from "../common/check.js";
@@ -230,7 +230,7 @@ function* send(m: SmtpModule, mailt: SmtpMail): Op<[1, null] | [null, string]> {
  * ```
  */
 export class SmtpModule {
-  readonly copas: Copas;
+  readonly copas: Dispatcher;
   /** Copas timeouts (seconds) of the connection. */
   TIMEOUT = 60;
   SERVER = "localhost";
@@ -244,7 +244,7 @@ export class SmtpModule {
   #seq = 0;
 
   /** @internal use `copas.smtp` */
-  constructor(copas: Copas) {
+  constructor(copas: Dispatcher) {
     this.copas = copas;
   }
 

@@ -87,6 +87,12 @@ export function number(fn: string, arg: string, v: unknown): number {
   return v;
 }
 
+/** A number that is neither NaN nor infinite. */
+export function finite(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) fail(fn, arg, "a finite number", v);
+  return v;
+}
+
 export function string(fn: string, arg: string, v: unknown): string {
   if (typeof v !== "string") fail(fn, arg, "a string", v);
   return v;

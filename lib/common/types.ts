@@ -20,8 +20,11 @@ export type SendResult = [number, null, null] | [null, string, number];
 /** `[1, null]` on success, `[null, err]` on failure (LuaSocket's `1` or `nil, err`). */
 export type OkResult = [1, null] | [null, string];
 
-/** A receive pattern: `"*l"`/`"l"` (a line), `"*a"`/`"a"` (until closed) or a byte count. */
-export type Pattern = "*l" | "l" | "*a" | "a" | number;
+/**
+ * A receive pattern: `"*l"`/`"l"` (a line), `"*a"`/`"a"` (until closed) or a byte count. As
+ * LuaSocket, only the first two characters count, so `"*line"` and `"*all"` are patterns too.
+ */
+export type Pattern = "*l" | "l" | "*a" | "a" | `*l${string}` | `*a${string}` | number;
 
 /** A thread body: a generator function (or a plain function) taking the handler's arguments. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

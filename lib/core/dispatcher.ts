@@ -1,4 +1,6 @@
-// The dispatcher: the whole life of a copas thread in one place.
+// The dispatcher: the whole life of a copas thread in one place. It knows no wing: locks,
+// queues, clients and the debug log are built on its public API and its kernel (kernel.ts);
+// the public `Copas` class (lib/copas.ts) composes them.
 //
 //   accept   a server socket is readable: take one client, start its handler thread at once
 //   start    addthread: the thread is queued and runs on the next runnable phase
@@ -19,41 +21,23 @@
 // (watchers are one-shot callbacks), timers sit in a binary heap, and nothing polls.
 
 import type { Clock } from "../common/clock.js";
-import { realClock } from "../node/real-clock.js";
-import { TimerHeap } from "../common/heap.js";
-import type { Network } from "../socket/network.js";
-import { makeRealNetwork } from "../node/real-network.js";
-import { READ, Selectable, WRITE, type Direction } from "../socket/select.js";
-import { makeSocketModule, type SocketModule } from "../socket/socket-module.js";
-import {
-  AWAIT,
-  DONE,
-  drive,
-  NEXT,
-  RETURN,
-  State,
-  SUSPEND,
-  THROW,
-  Thread,
-  type TimerEntry,
-} from "./trampoline.js";
 import * as check from "../common/check.js";
-import { isIterator, isThenable } from "../common/yieldable.js";
-import * as ops from "./ops.js";
-import { dohandshake, tlsHooks } from "../node/tls.js";
-import type { TlsSocket } from "../node/tls-socket.js";
-import { CopasSocket, unwrap, type TlsHooks } from "./wrap.js";
+import { TimerHeap } from "../common/heap.js";
+import { DEBUG_ORIGINAL } from "../common/symbols.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult, ThreadFn } from "../common/types.js";
-import { makeLockModule, type LockModule } from "../sync/lock.js";
-import { makeSemaphoreModule, Semaphore, type SemaphoreModule } from "../sync/semaphore.js";
-import { makeQueueModule, type QueueModule } from "../sync/queue.js";
-import { makeFutureModule, type FutureModule } from "../sync/future.js";
-import { makeTimerModule, type TimerModule } from "../sync/timer.js";
-import { ltn12, type Ltn12Module } from "../clients/ltn12.js";
-import { DEBUG_ORIGINAL, makeDebugModule, type DebugHook, type DebugModule } from "../debug/debug.js";
-import { makeHttpModule, type HttpModule } from "../clients/http.js";
-import { SmtpModule } from "../clients/smtp.js";
-import { FtpModule } from "../clients/ftp.js";
+import { isIterator, isThenable } from "../common/yieldable.js";
+import type { TlsSocket } from "../socket/tls-socket.js";
+import type { Network } from "../socket/network.js";
+import { READ, Selectable, WRITE, type Direction, type Watcher } from "../socket/select.js";
+import type { SocketModule } from "../socket/socket-module.js";
+import { registerKernelReader, TimeoutKind, type DebugHook, type Kernel, type TlsProvider, type WaitDescription } from "./kernel.js";
+import { HANDSHAKE_TIMEOUT, networkTls } from "./handshake.js";
+import * as ops from "./ops.js";
+import { stateOf, type SocketState } from "./socket-state.js";
+import { StepStats } from "./stats.js";
+import { Trace } from "./trace.js";
+import { AWAIT, DONE, drive, NEXT, RETURN, State, SUSPEND, THROW, Thread, type TimerEntry } from "./trampoline.js";
+import { CopasSocket, unwrap } from "./wrap.js";
 
 /** `fn(err, thread, socket)`: told of an error that ended a thread. */
 export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) => unknown;
@@ -61,17 +45,26 @@ export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) =
 /** A socket copas can serve: a LuaSocket object, or one wrapped by `copas.wrap`. */
 export type AnySocket = Selectable | CopasSocket;
 
-/** Options of `new Copas(options)`. */
-export interface CopasOptions {
-  /** Source of time. Default: the real clock (`performance` time on the epoch's scale). */
-  clock?: Clock;
-  /**
-   * What sockets run on: an object with a LuaSocket layer at `.socket` (a `SimNetwork` from
-   * "copas/sim"). Default: the real network (Node's `net`).
-   */
-  network?: { socket: SocketModule };
-  /** Record a trace of scheduler events, read with `gettrace()`. Default: false. */
+/** What a dispatcher runs on; the public `Copas` class fills in the defaults. */
+export interface DispatcherOptions {
+  /** Source of time. */
+  clock: Clock;
+  /** The LuaSocket layer this dispatcher's sockets come from (over `network`). */
+  socket: SocketModule;
+  /** Record a trace of scheduler events, read with `gettrace()`. */
   trace?: boolean;
+  /**
+   * TLS for `dohandshake` and wrapped sockets. Default: the network's own (`Network.secure`,
+   * handshake.ts); null: none, they fail naming the network.
+   */
+  tls?: TlsProvider | null;
+  /**
+   * Time limit of a TLS handshake (seconds; Infinity: none) where the socket has no copas
+   * connect timeout. Default: 60 (`HANDSHAKE_TIMEOUT`). See `handshakeTimeout`.
+   */
+  handshakeTimeout?: number;
+  /** Where the default error handler writes (default: nowhere). */
+  stderr?: ((text: string) => void) | null;
 }
 
 /** What `status()` reports. */
@@ -95,8 +88,17 @@ export interface CopasStatus {
 /** Ops in a row that complete without waiting before a thread is made to `pause(0)`. */
 export const FAIRNESS_INTERVAL = 10;
 
-/** Steps run back to back (events always ready) before the event loop is let poll once. */
+/**
+ * Steps run back to back on ready socket events (already known, so no poll is needed to see
+ * them) before the event loop is let poll once. A step that has only runnable threads always
+ * lets the event loop poll first, so readiness is looked at every step, as Copas's select().
+ */
 const SPIN_LIMIT = 64;
+
+function checkHandshakeTimeout(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== "number" || !(v > 0)) check.fail(fn, arg, "a number of seconds > 0, or Infinity for none", v);
+  return v;
+}
 
 function* awaitOp<T>(p: PromiseLike<T> | T): Op<Awaited<T>> {
   // As JavaScript's `await`: a value that is not a thenable is the result as it is.
@@ -104,29 +106,35 @@ function* awaitOp<T>(p: PromiseLike<T> | T): Op<Awaited<T>> {
   return (yield p) as Awaited<T>;
 }
 
+function noop(): void {}
+
+/** The message of any thrown value, even one without a prototype (String() would throw). */
+function messageOf(v: unknown): string {
+  if (v === undefined || v === null) return "";
+  if (v instanceof Error) return v.message;
+  try {
+    return String(v);
+  } catch {
+    try {
+      return Object.prototype.toString.call(v);
+    } catch {
+      return "(a value that cannot be printed)";
+    }
+  }
+}
+
 /**
- * A dispatcher. The default export of "copas" is one on the real clock and network; make more
- * (for instance on a simulated network) with `new Copas(options)`.
- *
- * ```ts
- * import copas, { socket } from "copas";
- * const [server] = await socket.bind("127.0.0.1", 20000);
- * copas.addserver(server!, function* (skt) {
- *   for (;;) {
- *     const [line] = yield* copas.receive(skt);
- *     if (line === null || line === "quit") break;
- *     yield* copas.send(skt, line + "\n");
- *   }
- * });
- * await copas.loop();
- * ```
+ * A dispatcher: threads, wait sets, steps, timeouts, errors and names. Use the public `Copas`
+ * class (the default export of "copas" is one), which adds the submodules.
  */
-export class Copas {
+export class Dispatcher {
   /** The LuaSocket layer this dispatcher's sockets come from. */
   readonly socket: SocketModule;
 
   #clock: Clock;
   #network: Network;
+  #tls: TlsProvider | null;
+  #handshakeTimeout = HANDSHAKE_TIMEOUT;
   #current: Thread | null = null;
   #inStep = false;
   #running = false;
@@ -152,25 +160,29 @@ export class Copas {
   /** Threads waiting on a Promise. */
   #awaiting = new Set<Thread>();
 
-  #wake: (() => void) | null = null;
+  // ---- the wait machine (one for loop() and step()) ----
+  /** What runs when the current wait ends; null when not waiting. */
+  #cont: (() => void) | null = null;
+  /** A socket event may end the wait from inside its I/O callback (loop on an event-loop clock). */
+  #contOnIo = false;
+  /** Any wake-up may end the wait at once (a step on a virtual clock: the end is a resolve). */
+  #contAlways = false;
   #waitTimer: unknown = null;
-  /** The real-clock loop is parked waiting for an event or its timer (see #pump). */
-  #parked = false;
-  #unparkQueued = false;
-  /** Inside #park's call to the clock: wake-ups are recorded, not acted on (no recursion). */
-  #parkSync = false;
-  #parkWoken = false;
+  /** Inside the clock's idle()/setTimer() call of #wait: an end is recorded, not acted on. */
+  #inWaitCall = false;
+  #endedInCall = false;
+  #endQueued = false;
+  /** Event-loop clock (no `idle`): wake-ups batch through setImmediate, steps let I/O poll. */
+  #eventLoopClock: boolean;
   #loopEnd: ((err: unknown) => void) | null = null;
   #loopTimeout: number | undefined = undefined;
-  #wakeQueued = false;
-  /** Steps run back to back without letting the event loop poll. */
+  /** Steps run back to back on ready events without letting the event loop poll. */
   #spins = 0;
   /** The clock when the current step first needed it (-1: not read yet this step). */
   #stepTime = 0;
-  /** Real clock: wake-ups go through setImmediate, so one step serves every event of a poll. */
-  #batchWakes: boolean;
 
   #defaultErrorHandler: ErrorHandler;
+  #stderr: ((text: string) => void) | null;
   #coreTimer = new Thread("copas_core_timer");
   /**
    * A socket op's timeout fired: leave the socket's queue (so the socket can be used again,
@@ -183,56 +195,42 @@ export class Copas {
   };
 
   #exiting = false;
-  /** Destroyed by exit(): its waiters are the threads in waitforexit() (as Copas 4.11). */
-  #exitSema = new Semaphore(this, 1, 0, Infinity);
+  /** Threads in waitforexit(), woken in order by exit() (as Copas 4.11's exit semaphore). */
+  #exitWaiters: Thread[] = [];
 
-  #stats: Record<string, number> | null = null;
-  #statsOn = false;
-  #minEver: number | null = null;
-  #maxEver: number | null = null;
-  #trace: string[] | null;
-  #lock: LockModule | null = null;
-  #semaphore: SemaphoreModule | null = null;
-  #queue: QueueModule | null = null;
-  #future: FutureModule | null = null;
-  #timer: TimerModule | null = null;
-  #debugModule: DebugModule | null = null;
-  #http: HttpModule | null = null;
-  #smtp: SmtpModule | null = null;
-  #ftp: FtpModule | null = null;
-  /** Set by `debug.start()` (lib/debug.ts): told of resumes, yields and exits. */
+  #stats = new StepStats();
+  #trace: Trace | null;
+  /** Set by `copas.debug.start()`: told of resumes, yields and exits. */
   #debug: DebugHook | null = null;
-  /** What made each runnable thread runnable, for the trace (null when not tracing). */
-  #why: WeakMap<Thread, string> | null;
-  #traceIds: WeakMap<Thread, number> | null = null;
-  #traceSeq = 0;
 
-  constructor(options: CopasOptions = {}) {
-    if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
-    if (options.network !== undefined) {
-      const s = (options.network as { socket?: SocketModule }).socket;
-      if (!s || typeof s !== "object" || !s._network) {
-        check.fail("Copas", "options.network", "a network with a LuaSocket layer at .socket (a SimNetwork)", options.network);
-      }
-      this.socket = s;
-      this.#network = s._network;
-      if (options.clock !== undefined && options.clock !== s._network.clock) {
-        throw new TypeError("Copas: bad argument 'options.clock' (expected the clock the network runs on, or nothing, got another clock)");
-      }
-      this.#clock = s._network.clock;
-    } else {
-      this.#clock = options.clock ?? realClock;
-      this.#network = this.#clock === realClock ? realNetwork : makeRealNetwork(this.#clock);
-      this.socket = this.#clock === realClock ? realSocket : makeSocketModule(this.#network);
-    }
-    this.#trace = options.trace ? [] : null;
-    this.#batchWakes = this.#clock === realClock;
-    this.#why = options.trace ? new WeakMap() : null;
-    // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
-    if (options.trace) (options.network as { _observe?(c: Copas): void } | undefined)?._observe?.(this);
+  /** Told by sockets when they become ready (select.ts watchers). */
+  #watcher: Watcher = {
+    ready: (s: Selectable, dir: Direction): void => {
+      if (dir === READ) this.#readyR.push(s);
+      else this.#readyW.push(s);
+      if (this.#cont !== null || this.#inWaitCall) this.#wake(true);
+    },
+  };
+
+  #kernel: Kernel;
+
+  static {
+    registerKernelReader((d) => d.#kernel);
+  }
+
+  constructor(options: DispatcherOptions) {
+    this.#clock = options.clock;
+    this.socket = options.socket;
+    this.#network = options.socket._network;
+    this.#tls = options.tls === undefined ? networkTls : options.tls;
+    if (options.handshakeTimeout !== undefined) this.#handshakeTimeout = checkHandshakeTimeout("Copas", "options.handshakeTimeout", options.handshakeTimeout);
+    this.#stderr = options.stderr ?? null;
+    this.#trace = options.trace ? new Trace(this.#clock) : null;
+    this.#eventLoopClock = this.#clock.idle === undefined;
     this.#defaultErrorHandler = (err, t, skt) => {
-      process.stderr.write(this.gettraceback(err, t, skt) + "\n");
+      this.#stderr?.(this.gettraceback(err, t, skt) + "\n");
     };
+    this.#kernel = this.#makeKernel();
   }
 
   // ======================================================================================
@@ -253,65 +251,20 @@ export class Copas {
     this.#autoclose = !!v;
   }
 
-  // Coordination submodules, bound to this dispatcher, made on first use.
-
-  /** Locks: `copas.lock.new(timeout?, notReentrant?)`. */
-  get lock(): LockModule {
-    return (this.#lock ??= makeLockModule(this));
+  /**
+   * Time limit of a TLS handshake in seconds (`dohandshake`, a wrapped socket's, and
+   * `copas.handler`'s with sslparams), where the socket has no copas connect timeout (which
+   * bounds it instead, as in Copas). Past it the handshake gives `[null, "timeout"]` and the
+   * connection is dropped (a handler's client: the handler does not run). Default 60
+   * (`HANDSHAKE_TIMEOUT`); Infinity for none, as Copas, where a client that sends nothing holds
+   * its thread and descriptor forever.
+   */
+  get handshakeTimeout(): number {
+    return this.#handshakeTimeout;
   }
 
-  /** Semaphores: `copas.semaphore.new(max, start?, timeout?)`. */
-  get semaphore(): SemaphoreModule {
-    return (this.#semaphore ??= makeSemaphoreModule(this));
-  }
-
-  /** Queues: `copas.queue.new({ name? })`. */
-  get queue(): QueueModule {
-    return (this.#queue ??= makeQueueModule(this));
-  }
-
-  /** Futures: `copas.future.addthread(fn, ...args)`. */
-  get future(): FutureModule {
-    return (this.#future ??= makeFutureModule(this));
-  }
-
-  /** Timers: `copas.timer.new({ delay, callback, ... })`. */
-  get timer(): TimerModule {
-    return (this.#timer ??= makeTimerModule(this));
-  }
-
-  /** LTN12 sources, sinks and pumps: `copas.ltn12.source.string(s)`. */
-  get ltn12(): Ltn12Module {
-    return ltn12;
-  }
-
-  /** Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`. */
-  get debug(): DebugModule {
-    return (this.#debugModule ??= makeDebugModule(this));
-  }
-
-  /** The HTTP client: `yield* copas.http.request(url)`. */
-  get http(): HttpModule {
-    return (this.#http ??= makeHttpModule(this));
-  }
-
-  /** The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`. */
-  get smtp(): SmtpModule {
-    return (this.#smtp ??= new SmtpModule(this));
-  }
-
-  /** The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`. */
-  get ftp(): FtpModule {
-    return (this.#ftp ??= new FtpModule(this));
-  }
-
-  /** @internal the debug log's hook (lib/debug.ts), null when off. */
-  get _debug(): DebugHook | null {
-    return this.#debug;
-  }
-
-  set _debug(h: DebugHook | null) {
-    this.#debug = h;
+  set handshakeTimeout(seconds: number) {
+    this.#handshakeTimeout = checkHandshakeTimeout("handshakeTimeout", "seconds", seconds);
   }
 
   /** Seconds on this dispatcher's clock. */
@@ -332,11 +285,12 @@ export class Copas {
     const s = this.#own("addserver", "server", server);
     check.func("addserver", "handler", handler);
     const to = check.optNumber("addserver", "timeout", timeout);
-    if (name !== undefined && name !== null) s._cname = check.string("addserver", "name", name);
+    const st = stateOf(s);
+    if (name !== undefined && name !== null) st.name = check.string("addserver", "name", name);
     if (to !== undefined) this.settimeout(s, to);
     (s as { settimeout?: (v: number) => unknown }).settimeout?.(0);
     if (typeof (s as { accept?: unknown }).accept === "function") {
-      s._chandler = handler as (skt: never) => unknown;
+      st.handler = handler as (skt: never) => unknown;
       this.#servers.add(s);
       this.#reading.add(s);
       this.#watch(s, READ);
@@ -354,8 +308,8 @@ export class Copas {
     const s = this.#own("removeserver", "server", server);
     this.#servers.delete(s);
     this.#reading.delete(s);
-    s._chandler = null;
-    if (s._rw === this) s._rw = null;
+    stateOf(s).handler = null;
+    if (s._rw === this.#watcher) s._rw = null;
     if (keepOpen) return true;
     return (server as { close(): unknown }).close();
   }
@@ -417,7 +371,6 @@ export class Copas {
     const to = check.optNumber("loop", "timeout", timeout);
     if (this.#running) throw new Error("copas.loop: the loop is already running");
     this.#exiting = false;
-    this.#exitSema = new Semaphore(this, 1, 0, Infinity);
     this.#running = true;
     this.#inStep = true;
     // The loop runs from event callbacks (see #pump): no promise per step.
@@ -426,7 +379,7 @@ export class Copas {
         this.#loopEnd = (err) => (err === undefined ? resolve() : reject(err));
         this.#loopTimeout = to;
         const t = this.#waitTime(to);
-        if (t < 0 || this.#park(t)) this.#pump();
+        if (t < 0 || this.#wait(t, this.#pump, true, false)) this.#pump();
       });
     } finally {
       this.#inStep = false;
@@ -435,12 +388,12 @@ export class Copas {
   }
 
   /**
-   * The loop. Runs steps back to back until one must wait, then parks. On the real clock the
-   * next socket event runs the next step synchronously from its I/O callback (as a plain `net`
-   * handler answers from its 'data' callback), and a timer or queued work resumes it through
-   * the event loop; so a step costs no promise, and a reply goes out at once. A virtual clock
-   * may end the wait inside `idle()` itself (it jumps to its next event): then the pump goes
-   * on in its own loop, never recursing; other wake-ups come through a microtask.
+   * The loop. Runs steps back to back until one must wait, then waits. On an event-loop clock
+   * the next socket event runs the next step synchronously from its I/O callback (as a plain
+   * `net` handler answers from its 'data' callback), and a timer or queued work resumes it
+   * through the event loop; so a step costs no promise, and a reply goes out at once. A
+   * virtual clock may end the wait inside `idle()` itself (it jumps to its next event): then
+   * the pump goes on in its own loop, never recursing; other wake-ups come through a microtask.
    */
   #pump = (): void => {
     try {
@@ -456,79 +409,17 @@ export class Copas {
           done = this.finished();
         }
         const t = this.#waitTime(this.#loopTimeout, done);
-        if (t >= 0 && !this.#park(t)) return;
+        if (t >= 0 && !this.#wait(t, this.#pump, true, false)) return;
       }
     } catch (e) {
       this.#finishLoop(e);
     }
   };
 
-  /**
-   * Parks the pump for at most `t` seconds (Infinity: until an event). True when the wait
-   * already ended inside the call (a virtual clock's jump), so the caller goes on.
-   */
-  #park(t: number): boolean {
-    this.#parked = true;
-    this.#parkSync = true;
-    this.#parkWoken = false;
-    const c = this.#clock;
-    if (c.idle) this.#waitTimer = c.idle(t, this.#onParkTimer, this.#awaiting.size > 0);
-    else if (t !== Infinity) this.#waitTimer = c.setTimer(t, this.#onParkTimer);
-    this.#parkSync = false;
-    if (!this.#parkWoken) return false;
-    this.#parked = false;
-    if (this.#waitTimer !== null) {
-      c.clearTimer(this.#waitTimer);
-      this.#waitTimer = null;
-    }
-    return true;
-  }
-
-  #onParkTimer = (): void => {
-    if (this.#parkSync) {
-      this.#parkWoken = true;
-      return;
-    }
-    this.#waitTimer = null;
-    this.#unparkQueued = false;
-    if (!this.#parked) return;
-    this.#parked = false;
-    this.#pump();
-  };
-
-  /**
-   * Ends the park because work arrived. A socket event on the real clock runs the pump at once;
-   * anything else goes through the event loop (real clock) or a microtask (virtual clocks).
-   */
-  #unpark(now: boolean): void {
-    if (this.#parkSync) {
-      this.#parkWoken = true;
-      return;
-    }
-    if (now && this.#batchWakes) {
-      this.#parked = false;
-      this.#unparkQueued = false;
-      if (this.#waitTimer !== null) {
-        this.#clock.clearTimer(this.#waitTimer);
-        this.#waitTimer = null;
-      }
-      this.#pump();
-      return;
-    }
-    if (this.#unparkQueued) return;
-    this.#unparkQueued = true;
-    if (this.#waitTimer !== null) this.#clock.clearTimer(this.#waitTimer);
-    if (this.#batchWakes) this.#waitTimer = this.#clock.setTimer(0, this.#onParkTimer);
-    else {
-      this.#waitTimer = null;
-      queueMicrotask(this.#onParkTimer);
-    }
-  }
-
   #finishLoop(err: unknown): void {
     const end = this.#loopEnd;
     this.#loopEnd = null;
-    this.#parked = false;
+    this.#cont = null;
     end?.(err);
   }
 
@@ -543,7 +434,11 @@ export class Copas {
     this.#inStep = true;
     try {
       const t = this.#waitTime(to);
-      if (t >= 0) await this.#idle(t);
+      if (t >= 0) {
+        await new Promise<void>((resolve) => {
+          if (this.#wait(t, resolve, false, !this.#eventLoopClock)) resolve();
+        });
+      }
       return this.#runPhases();
     } finally {
       this.#inStep = false;
@@ -552,10 +447,11 @@ export class Copas {
 
   /**
    * How long the coming step may wait for events: -1 when events are ready (no wait at all),
-   * `done` is `finished()` when the caller already has it (the pump computes it each step).
    * else seconds (0: only let the event loop poll I/O once; Infinity: until an event).
-   * At most every SPIN_LIMIT steps the loop lets the event loop poll, so a steady supply of
-   * ready work can never starve Node's I/O.
+   * `done` is `finished()` when the caller already has it (the pump computes it each step).
+   * On an event-loop clock a step with runnable threads lets the event loop poll I/O first, so
+   * a reader whose data has arrived is served in the next step, as Copas's select(0) would;
+   * ready events already known are served without a poll, at most SPIN_LIMIT steps in a row.
    */
   #waitTime(timeout: number | undefined, done = this.finished()): number {
     let t = timeout ?? Infinity;
@@ -565,21 +461,18 @@ export class Copas {
       if (next !== undefined) t = Math.min(t, Math.max(0, next.time - this.#clock.now()));
     }
     if (t < 0) t = 0;
-    // Ready events, or (real clock) runnable threads: go on without a trip through the event
-    // loop, but let it poll I/O at least every SPIN_LIMIT steps. On a virtual clock a zero wait
-    // still goes to the clock, which may have deliveries due now.
-    if (this.#readyR.length > 0 || this.#readyW.length > 0 || (t === 0 && this.#batchWakes)) {
+    if (this.#readyR.length > 0 || this.#readyW.length > 0) {
       if (++this.#spins < SPIN_LIMIT) return -1;
       t = 0;
     }
     this.#spins = 0;
-    if (this.#statsOn) this.#statsBeforeWait();
+    if (this.#stats.on) this.#stats.beforeWait(this.#clock.now());
     return t;
   }
 
   #runPhases(): boolean {
     let events = false;
-    if (this.#statsOn) this.#statsAfterWait();
+    if (this.#stats.on) this.#stats.afterWait(this.#clock.now());
     this.#stepTime = -1;
 
     // 1. Readable sockets: accept on servers, resume one waiting reader otherwise.
@@ -607,7 +500,7 @@ export class Copas {
     // 3. Due timers: sleepers join the runnable list (after those already there), timeout
     //    callbacks run now, outside any thread (errors go to "copas_core_timer").
     if (this.#timers.size > 0) {
-      const now = this._stepTime;
+      const now = this.#getStepTime();
       for (let e = this.#timers.peek(); e !== undefined && e.time <= now; e = this.#timers.peek()) {
         this.#timers.pop();
         const th = e.thread;
@@ -618,7 +511,7 @@ export class Copas {
         } else {
           this.#timeouts--;
           th._timeout = null;
-          if (this.#trace !== null) this.#traceEvent("timeout", th);
+          if (this.#trace !== null) this.#trace.event("timeout", th);
           try {
             e.callback(th);
           } catch (err) {
@@ -636,7 +529,7 @@ export class Copas {
       for (let i = 0; i < list.length; i++) {
         const th = list[i]!;
         if (th._state === State.Runnable) {
-          if (this.#trace !== null) this.#traceRun(th);
+          if (this.#trace !== null) this.#trace.run(th);
           this.#resume(th, null);
         }
       }
@@ -646,6 +539,85 @@ export class Copas {
     }
     return events;
   }
+
+  // ---- the wait machine ----
+
+  /**
+   * Waits at most `t` seconds (Infinity: until an event), then calls `cont`. True when the
+   * wait already ended inside this call (a virtual clock's jump, or events that came in
+   * meanwhile): then `cont` is not called and the caller goes on itself.
+   * `onIo`: a socket event may call `cont` from inside its I/O callback (the loop on an
+   * event-loop clock). `always`: any wake-up may call it at once (a step on a virtual clock).
+   */
+  #wait(t: number, cont: () => void, onIo: boolean, always: boolean): boolean {
+    this.#cont = cont;
+    this.#contOnIo = onIo && this.#eventLoopClock;
+    this.#contAlways = always;
+    this.#inWaitCall = true;
+    this.#endedInCall = false;
+    const c = this.#clock;
+    if (c.idle) this.#waitTimer = c.idle(t, this.#onWaitTimer, this.#awaiting.size > 0);
+    else if (t !== Infinity) this.#waitTimer = c.setTimer(t, this.#onWaitTimer);
+    this.#inWaitCall = false;
+    if (!this.#endedInCall) return false;
+    this.#cont = null;
+    this.#clearWaitTimer();
+    return true;
+  }
+
+  #onWaitTimer = (): void => {
+    if (this.#inWaitCall) {
+      this.#endedInCall = true;
+      return;
+    }
+    this.#waitTimer = null;
+    this.#endWait();
+  };
+
+  #endWait(): void {
+    const k = this.#cont;
+    if (k === null) return;
+    this.#cont = null;
+    this.#clearWaitTimer();
+    k();
+  }
+
+  #clearWaitTimer(): void {
+    if (this.#waitTimer !== null) {
+      this.#clock.clearTimer(this.#waitTimer);
+      this.#waitTimer = null;
+    }
+  }
+
+  /**
+   * Work arrived while waiting (`io`: a socket event, told from its I/O callback). On an
+   * event-loop clock the end of the wait is queued with setImmediate, so every I/O callback of
+   * the current poll adds its event first and one step serves them all, as one select() does
+   * in Copas; but the loop answers a socket event at once, from its callback. On a virtual
+   * clock a step's wait ends at once and the loop's through a microtask (no recursion).
+   */
+  #wake(io: boolean): void {
+    if (this.#inWaitCall) {
+      this.#endedInCall = true;
+      return;
+    }
+    if (this.#cont === null) return;
+    if (this.#contAlways || (io && this.#contOnIo)) {
+      this.#endWait();
+      return;
+    }
+    if (this.#endQueued) return;
+    this.#endQueued = true;
+    if (this.#eventLoopClock) setImmediate(this.#onEndQueued);
+    else queueMicrotask(this.#onEndQueued);
+  }
+
+  #onEndQueued = (): void => {
+    this.#endQueued = false;
+    // The wait this was queued for may have ended already (its timer fired); then end the
+    // current one only if work is waiting, never spuriously.
+    if (this.#readyR.length > 0 || this.#readyW.length > 0 || this.#runnable.length > 0) this.#endWait();
+  };
 
   /** True when there is nothing left to do (as Copas: paused-forever threads are no work). */
   finished(): boolean {
@@ -665,7 +637,9 @@ export class Copas {
   exit(): void {
     if (this.#exiting) return;
     this.#exiting = true;
-    this.#exitSema.destroy();
+    const ws = this.#exitWaiters;
+    this.#exitWaiters = [];
+    for (const t of ws) this.wakeup(t);
   }
 
   /** True once `exit()` was called (reset when `loop()` starts). */
@@ -675,7 +649,20 @@ export class Copas {
 
   /** Op: waits until `exit()` is called (returns at once if it was). */
   waitforexit(): Op<void> {
-    return ops.waitforexit(this.#exitSema);
+    return ops.waitforexit(this.#kernel);
+  }
+
+  /** The exit wait of ops.waitforexit: true when exiting, else queued. */
+  #exitWait(t: Thread): boolean {
+    if (this.#exiting) return true;
+    this.#exitWaiters.push(t);
+    return false;
+  }
+
+  /** A thread leaves waitforexit (woken or unwound). */
+  #exitLeave(t: Thread): void {
+    const i = this.#exitWaiters.indexOf(t);
+    if (i !== -1) this.#exitWaiters.splice(i, 1);
   }
 
   /**
@@ -700,7 +687,9 @@ export class Copas {
     for (const s of [...this.#servers]) this.removeserver(s as Selectable & { close(): unknown });
     for (const s of [...this.#reading, ...this.#writing]) this.close(s);
     for (const s of [...this.#reading, ...this.#writing]) {
-      for (const t of [...(s._crq ?? []), ...(s._cwq ?? [])]) {
+      const st = s._slot as SocketState | null;
+      if (st === null) continue;
+      for (const t of [...(st.rq ?? []), ...(st.wq ?? [])]) {
         this.#detach(t);
         t._state = State.Dead;
       }
@@ -714,7 +703,7 @@ export class Copas {
 
   /** Counts of what the dispatcher holds; with `enableStats`, step timings too (as Copas). */
   status(enableStats?: boolean): CopasStatus {
-    const res = this.#getstats(enableStats) as CopasStatus;
+    const res = this.#stats.read(enableStats, () => this.#clock.now()) as CopasStatus;
     res.running = this.#running;
     res.timeout = this.#timeouts;
     res.timer = this.#sleepers;
@@ -737,18 +726,18 @@ export class Copas {
   /** Op: sleeps `seconds` (default 0: just yield to other threads); gives seconds slept. */
   pause(seconds?: number | null): Op<number> {
     const s = check.optNumber("pause", "seconds", seconds) ?? 0;
-    return ops.pause(this, s > 0 ? s : 0);
+    return ops.pause(this.#kernel, s > 0 ? s : 0);
   }
 
   /** Op: sleeps until `wakeup(thread)`; gives seconds slept. */
   pauseforever(): Op<number> {
-    return ops.pause(this, -1);
+    return ops.pause(this.#kernel, -1);
   }
 
   /** Deprecated op: as `pause`, but a negative time sleeps until woken. */
   sleep(seconds?: number | null): Op<number> {
     const s = check.optNumber("sleep", "seconds", seconds) ?? 0;
-    return ops.pause(this, s < 0 ? -1 : s);
+    return ops.pause(this.#kernel, s < 0 ? -1 : s);
   }
 
   /** Wakes a thread sleeping in `pause`, `sleep` or `pauseforever`; others are left alone. */
@@ -769,7 +758,7 @@ export class Copas {
     if (callback !== undefined && callback !== null) check.func("timeout", "callback", callback);
     const t = this.#self("timeout");
     if (delay > 0 && delay !== Infinity) {
-      this.#setTimeout(t, delay, callback ?? (() => {}));
+      this.#setTimeout(t, delay, callback ?? noop);
     } else if (delay === 0 || delay === Infinity) {
       this.#cancelTimeout(t);
     } else {
@@ -815,9 +804,9 @@ export class Copas {
   gettraceback(msg?: unknown, thread?: Thread | null, skt?: unknown): string {
     const co = thread === undefined || thread === null ? "nil" : this.getthreadname(thread);
     const sk = skt === undefined || skt === null ? "nil" : this.getsocketname(skt as AnySocket);
-    const m = msg === undefined || msg === null ? "" : msg instanceof Error ? msg.message : String(msg);
+    const m = messageOf(msg);
     const head = m === "" ? `(coroutine: ${co}, socket: ${sk})` : `${m} (coroutine: ${co}, socket: ${sk})`;
-    const stack = msg instanceof Error && msg.stack ? msg.stack : new Error(m).stack ?? "";
+    const stack = msg instanceof Error && typeof msg.stack === "string" ? msg.stack : (new Error(m).stack ?? "");
     const frames = stack.split("\n").filter((l) => /^\s+at /.test(l));
     return `${head}\nstack traceback:\n${frames.join("\n")}`;
   }
@@ -847,12 +836,12 @@ export class Copas {
 
   setsocketname(name: string, skt: AnySocket): void {
     check.string("setsocketname", "name", name);
-    this.#raw("setsocketname", "skt", skt)._cname = name;
+    stateOf(this.#raw("setsocketname", "skt", skt)).name = name;
   }
 
   getsocketname(skt: AnySocket): string {
     const s = this.#raw("getsocketname", "skt", skt);
-    return s._cname ?? String(s);
+    return (s._slot as SocketState | null)?.name ?? String(s);
   }
 
   /** The running thread, or null outside threads. */
@@ -862,14 +851,7 @@ export class Copas {
 
   /** Events recorded so far when made with `trace: true` (else an empty array). */
   gettrace(): string[] {
-    return this.#trace ? this.#trace.slice() : [];
-  }
-
-  /** @internal adds a line to the trace, prefixed with the time (also used by the simulated network). */
-  _trace(line: string): void {
-    if (this.#trace === null) return;
-    const now = this.#clock.now();
-    this.#trace.push(`${Math.round(now * 1e6) / 1e6} ${line}`);
+    return this.#trace ? this.#trace.lines() : [];
   }
 
   // ======================================================================================
@@ -882,13 +864,13 @@ export class Copas {
    */
   receive(skt: AnySocket, pattern?: Pattern | null, prefix?: Data | null): Op<ReceiveResult<string>> {
     const s = this.#raw("receive", "skt", skt);
-    if ((s as { _datagram?: boolean })._datagram) return ops.receiveDatagram(this, s, pattern as number | undefined, false) as Op<ReceiveResult<string>>;
-    return ops.receive(this, s, pattern, prefix, false) as Op<ReceiveResult<string>>;
+    if ((s as { _datagram?: boolean })._datagram) return ops.receiveDatagram(this.#kernel, s, pattern as number | undefined, false) as Op<ReceiveResult<string>>;
+    return ops.receive(this.#kernel, s, pattern, prefix, false) as Op<ReceiveResult<string>>;
   }
 
   /** Op: as `receive`, but returns as soon as some data arrived (the partial result). */
   receivepartial(skt: AnySocket, pattern?: Pattern | null, prefix?: Data | null): Op<ReceiveResult<string>> {
-    return ops.receive(this, this.#raw("receivepartial", "skt", skt), pattern, prefix, true) as Op<ReceiveResult<string>>;
+    return ops.receive(this.#kernel, this.#raw("receivepartial", "skt", skt), pattern, prefix, true) as Op<ReceiveResult<string>>;
   }
 
   /** Deprecated alias of `receivepartial`. */
@@ -898,7 +880,7 @@ export class Copas {
 
   /** Op (UDP): `[data, ip, port]` or `[null, err, null]`. */
   receivefrom(skt: AnySocket, size?: number | null): Op<[string, string, number] | [null, string, null]> {
-    return ops.receiveDatagram(this, this.#raw("receivefrom", "skt", skt), size ?? undefined, true) as Op<
+    return ops.receiveDatagram(this.#kernel, this.#raw("receivefrom", "skt", skt), size ?? undefined, true) as Op<
       [string, string, number] | [null, string, null]
     >;
   }
@@ -908,7 +890,7 @@ export class Copas {
    * full. `[lastIndex, null, null]` or `[null, err, lastIndexSent]`.
    */
   send(skt: AnySocket, data: Data, i?: number | null, j?: number | null): Op<SendResult> {
-    return ops.send(this, this.#raw("send", "skt", skt), data, i ?? undefined, j ?? undefined);
+    return ops.send(this.#kernel, this.#raw("send", "skt", skt), data, i ?? undefined, j ?? undefined);
   }
 
   /** UDP: sends a datagram (never waits). */
@@ -919,21 +901,17 @@ export class Copas {
 
   /** Op: connects a master socket, waiting until done: `[1, null]` or `[null, err]`. */
   connect(skt: AnySocket, host: string, port: number): Op<OkResult> {
-    return ops.connect(this, this.#raw("connect", "skt", skt), host, port);
+    return ops.connect(this.#kernel, this.#raw("connect", "skt", skt), host, port);
   }
 
   /**
-   * Op: TLS handshake on a connected TCP socket (LuaSec's parameters, see lib/tls-params.ts):
-   * `[tlsSocket, null]`, or `[null, "timeout"]` after the socket's connect timeout; any other
-   * failure throws `"TLS/SSL handshake failed: <reason>"`. Use the returned socket from then on.
+   * Op: TLS handshake on a connected TCP socket (LuaSec's parameters): `[tlsSocket, null]`, or
+   * `[null, "timeout"]` after the socket's connect timeout; any other failure throws
+   * `"TLS/SSL handshake failed: <reason>"`. Use the returned socket from then on.
    */
   dohandshake(skt: AnySocket, sslparams: unknown): Op<[TlsSocket, null] | [null, string]> {
-    return dohandshake(this, this.#raw("dohandshake", "skt", skt), sslparams);
-  }
-
-  /** @internal TLS for wrapped sockets (lib/tls.ts). */
-  get _tls(): TlsHooks {
-    return tlsHooks;
+    const s = this.#raw("dohandshake", "skt", skt);
+    return this.#tlsProvider("dohandshake").dohandshake(this.#kernel, s, sslparams) as Op<[TlsSocket, null] | [null, string]>;
   }
 
   /** Closes a socket (threads waiting on it wake and see "closed"). */
@@ -954,10 +932,11 @@ export class Copas {
     const c = check.optNumber("settimeouts", "connect", connect);
     const se = check.optNumber("settimeouts", "send", send);
     const r = check.optNumber("settimeouts", "receive", receive);
-    const to = (s._cto ??= [Infinity, Infinity, Infinity]);
-    if (c !== undefined) to[0] = c < 0 ? Infinity : c;
-    if (se !== undefined) to[1] = se < 0 ? Infinity : se;
-    if (r !== undefined) to[2] = r < 0 ? Infinity : r;
+    const st = stateOf(s);
+    const to = (st.to ??= [Infinity, Infinity, Infinity]);
+    if (c !== undefined) to[TimeoutKind.Connect] = c < 0 ? Infinity : c;
+    if (se !== undefined) to[TimeoutKind.Send] = se < 0 ? Infinity : se;
+    if (r !== undefined) to[TimeoutKind.Receive] = r < 0 ? Infinity : r;
     return true;
   }
 
@@ -970,10 +949,11 @@ export class Copas {
     const s = this.#own("wrap", "skt", skt);
     (s as { settimeout?: (v: number) => unknown }).settimeout?.(0);
     if (sslparams === undefined || sslparams === null) {
-      const w = s._cwrapped;
+      const st = stateOf(s);
+      const w = st.wrapped;
       if (w instanceof CopasSocket && w.copas === this) return w;
       const nw = new CopasSocket(this, s, null);
-      s._cwrapped = nw;
+      st.wrapped = nw;
       return nw;
     }
     return new CopasSocket(this, s, sslparams);
@@ -982,121 +962,80 @@ export class Copas {
   /** A handler that wraps its client socket (and, with sslparams, handshakes) before `fn`. */
   handler<A extends unknown[]>(fn: (skt: CopasSocket, ...args: A) => unknown, sslparams?: unknown): (skt: AnySocket, ...args: A) => Op<unknown> {
     check.func("handler", "fn", fn);
-    return ops.makeHandler(this, fn as (skt: CopasSocket, ...a: unknown[]) => unknown, sslparams) as (skt: AnySocket, ...args: A) => Op<unknown>;
+    return ops.makeHandler(this.#kernel, fn as (skt: CopasSocket, ...a: unknown[]) => unknown, sslparams) as (skt: AnySocket, ...args: A) => Op<unknown>;
   }
 
   // ======================================================================================
-  // Internals used by ops.ts and the submodules
+  // The kernel (kernel.ts): what ops and wings may ask beyond the public API
   // ======================================================================================
 
-  /** @internal the running thread; throws outside threads. */
-  _self(fn: string): Thread {
-    return this.#self(fn);
+  #makeKernel(): Kernel {
+    return {
+      dispatcher: this,
+      clock: this.#clock,
+      self: (fn) => this.#self(fn),
+      stepTime: () => this.#getStepTime(),
+      opBegin: (t, kind) => {
+        if (t._timeout !== null) this.#cancelTimeout(t);
+        t._timedOut = false;
+        t._armed = false;
+        t._toKind = kind;
+      },
+      opEnd: (t) => {
+        if (t._timeout !== null) this.#cancelTimeout(t);
+        t._timedOut = false;
+        t._armed = false;
+      },
+      timedOut: (t) => t._timedOut,
+      timeoutError: (t, own) => (t._socketTimeoutErrors ? own : "timeout"),
+      block: (t, s, dir) => this.#block(t, s, dir),
+      sleep: (t, seconds) => this.#sleep(t, seconds),
+      fair: (t) => {
+        if (++t._streak < FAIRNESS_INTERVAL) return false;
+        t._streak = 0;
+        return true;
+      },
+      report: (err, t, skt) => this.#report(err, t, skt),
+      raw: (fn, skt) => this.#raw(fn, "skt", skt),
+      adopt: (from, to, replace) => {
+        // As Copas's ssl_wrap: the new socket keeps the settings, timeouts, name and autoclose.
+        const old = from._slot as SocketState | null;
+        const st = stateOf(to);
+        if (old !== null) {
+          st.name = old.name;
+          st.to = old.to === null ? null : [old.to[0], old.to[1], old.to[2]];
+        }
+        const t = this.#current;
+        if (replace && t !== null && t._autoclose === (from as unknown)) t._autoclose = to as unknown as { close(): unknown };
+      },
+      socketName: (s) => (s === null ? "nil" : ((s._slot as SocketState | null)?.name ?? String(s))),
+      describeWait: (t) => this.#describeWait(t),
+      trace: (line) => this.#trace?.line(line),
+      setDebugHook: (h) => {
+        this.#debug = h;
+      },
+      exitWait: (t) => this.#exitWait(t),
+      exitLeave: (t) => this.#exitLeave(t),
+      tls: (fn) => this.#tlsProvider(fn),
+    };
   }
 
-  /** @internal the running thread or null. */
-  get _current(): Thread | null {
-    return this.#current;
-  }
-
-  /** @internal the clock. */
-  get _clock(): Clock {
-    return this.#clock;
-  }
-
-  /** @internal the clock's time when the current step began (one read per step). */
-  get _stepTime(): number {
-    if (this.#stepTime < 0) this.#stepTime = this.#clock.now();
-    return this.#stepTime;
-  }
-
-  /** @internal start of a socket op: cancels the thread's timeout (as Copas's sto_timeout). */
-  _opBegin(t: Thread, kind: number): void {
-    if (t._timeout !== null) this.#cancelTimeout(t);
-    t._timedOut = false;
-    t._armed = false;
-    t._toKind = kind;
-  }
-
-  /** @internal end of a socket op: cancels its timeout. */
-  _opEnd(t: Thread): void {
-    if (t._timeout !== null) this.#cancelTimeout(t);
-    t._timedOut = false;
-    t._armed = false;
-  }
-
-  /**
-   * @internal parks `t` until `s` is readable (READ) or writable (WRITE), arming the socket's
-   * copas timeout on the op's first wait. The caller then yields SUSPEND.
-   */
-  _block(t: Thread, s: Selectable, dir: Direction): void {
-    if (!t._armed) {
-      t._armed = true;
-      const to = s._cto === null ? Infinity : s._cto[t._toKind]!;
-      if (to > 0 && to !== Infinity) this.#setTimeout(t, to, this.#socketTimeout);
+  #tlsProvider(fn: string): TlsProvider {
+    const p = this.#tls;
+    if (p === null) {
+      throw new TypeError(`${fn}: TLS is not available on this dispatcher's ${this.#network.kind} network (no TLS provider)`);
     }
-    t._socket = s;
-    // Queues start as one-slot arrays (`[t]`, not `[]` then push, which reserves 17 slots):
-    // nearly every socket only ever has one waiter, and 10,000 idle ones add up.
-    if (dir === READ) {
-      t._state = State.Reading;
-      const q = s._crq;
-      if (q === null) s._crq = [t];
-      else q.push(t);
-      if (q === null || q.length === 1) {
-        this.#reading.add(s);
-        this.#watch(s, READ);
-      }
-    } else {
-      t._state = State.Writing;
-      const q = s._cwq;
-      if (q === null) s._cwq = [t];
-      else q.push(t);
-      if (q === null || q.length === 1) {
-        this.#writing.add(s);
-        this.#watch(s, WRITE);
-      }
-    }
-  }
-
-  /** @internal parks `t` in the timer heap (> 0), the runnable list (0) or lethargy (< 0). */
-  _sleep(t: Thread, seconds: number): void {
-    if (seconds > 0) {
-      t._state = State.Sleeping;
-      const e: TimerEntry = { time: this.#clock.now() + seconds, seq: 0, index: -1, thread: t, callback: null };
-      t._sleep = e;
-      this.#timers.push(e);
-      this.#sleepers++;
-    } else if (seconds === 0) {
-      this.#makeRunnable(t, "yield");
-    } else {
-      t._state = State.Lethargic;
-      const ref = new WeakRef(t);
-      t._lethargy = ref;
-      this.#lethargy.add(ref);
-    }
-  }
-
-  /** @internal the thread finished an op without waiting; true when it must yield for fairness. */
-  _fair(t: Thread): boolean {
-    if (++t._streak < FAIRNESS_INTERVAL) return false;
-    t._streak = 0;
-    return true;
-  }
-
-  /** @internal report an error as the dispatcher does for failed threads. */
-  _report(err: unknown, t: Thread | null, skt: unknown): void {
-    this.#report(err, t, skt);
-  }
-
-  /** @internal the socket's own LuaSocket object (unwrapped), checked to be on this network. */
-  _raw(fn: string, skt: unknown): Selectable {
-    return this.#raw(fn, "skt", skt);
+    return p;
   }
 
   // ======================================================================================
   // Private machinery
   // ======================================================================================
+
+  #getStepTime(): number {
+    if (this.#stepTime < 0) this.#stepTime = this.#clock.now();
+    return this.#stepTime;
+  }
 
   #self(fn: string): Thread {
     const t = this.#current;
@@ -1130,30 +1069,77 @@ export class Copas {
     return skt;
   }
 
-  /** Watcher callback (select.ts): `s` became ready in `dir`. */
-  _ready(s: Selectable, dir: Direction): void {
-    if (dir === READ) this.#readyR.push(s);
-    else this.#readyW.push(s);
-    if (this.#parked) this.#unpark(true);
-    else if (this.#wake !== null) this.#doWake();
+  /**
+   * Parks `t` until `s` is readable (READ) or writable (WRITE), arming the socket's copas
+   * timeout on the op's first wait.
+   */
+  #block(t: Thread, s: Selectable, dir: Direction): void {
+    const st = (s._slot as SocketState | null) ?? stateOf(s);
+    if (!t._armed) {
+      t._armed = true;
+      const to = st.to === null ? Infinity : st.to[t._toKind]!;
+      if (to > 0 && to !== Infinity) this.#setTimeout(t, to, this.#socketTimeout);
+    }
+    t._socket = s;
+    // Queues start as one-slot arrays (`[t]`, not `[]` then push, which reserves 17 slots):
+    // nearly every socket only ever has one waiter, and 10,000 idle ones add up.
+    if (dir === READ) {
+      t._state = State.Reading;
+      const q = st.rq;
+      if (q === null) st.rq = [t];
+      else q.push(t);
+      if (q === null || q.length === 1) {
+        this.#reading.add(s);
+        this.#watch(s, READ);
+      }
+    } else {
+      t._state = State.Writing;
+      const q = st.wq;
+      if (q === null) st.wq = [t];
+      else q.push(t);
+      if (q === null || q.length === 1) {
+        this.#writing.add(s);
+        this.#watch(s, WRITE);
+      }
+    }
+  }
+
+  /** Parks `t` in the timer heap (> 0), the runnable list (0) or lethargy (< 0). */
+  #sleep(t: Thread, seconds: number): void {
+    if (seconds > 0) {
+      t._state = State.Sleeping;
+      const e: TimerEntry = { time: this.#clock.now() + seconds, seq: 0, index: -1, thread: t, callback: null };
+      t._sleep = e;
+      this.#timers.push(e);
+      this.#sleepers++;
+    } else if (seconds === 0) {
+      this.#makeRunnable(t, "yield");
+    } else {
+      t._state = State.Lethargic;
+      const ref = new WeakRef(t);
+      t._lethargy = ref;
+      this.#lethargy.add(ref);
+    }
   }
 
   #watch(s: Selectable, dir: Direction): void {
     if (dir === READ) {
       if (s._readable()) this.#readyR.push(s);
-      else s._rw = this;
+      else s._rw = this.#watcher;
     } else {
       if (s._writable()) this.#readyW.push(s);
-      else s._ww = this;
+      else s._ww = this.#watcher;
     }
   }
 
   #onReady(s: Selectable, dir: Direction): void {
-    if (dir === READ && s._chandler !== null) {
-      this.#accept(s);
+    const st = s._slot as SocketState | null;
+    if (st === null) return;
+    if (dir === READ && st.handler !== null) {
+      this.#accept(s, st);
       return;
     }
-    const q = dir === READ ? s._crq : s._cwq;
+    const q = dir === READ ? st.rq : st.wq;
     if (q === null || q.length === 0) return;
     const t = q.shift()!;
     if (q.length === 0) {
@@ -1163,23 +1149,24 @@ export class Copas {
       this.#watch(s, dir);
     }
     t._socket = null;
-    if (this.#trace !== null) this.#traceEvent("run", t, `${dir === READ ? "readable" : "writable"} ${this.getsocketname(s)}`);
+    if (this.#trace !== null) this.#trace.event("run", t, `${dir === READ ? "readable" : "writable"} ${this.getsocketname(s)}`);
     this.#resume(t, s);
   }
 
-  #accept(server: Selectable): void {
+  #accept(server: Selectable, sst: SocketState): void {
     const [client] = (server as unknown as { accept(): [Selectable | null, unknown] }).accept();
     if (this.#servers.has(server)) this.#watch(server, READ);
     if (client === null) return;
-    const n = ++server._cclients;
+    const n = ++sst.clients;
     const sname = this.getsocketname(server);
-    client._cname = `${sname}:client_${n}`;
-    if (server._cto !== null) client._cto = [server._cto[0], server._cto[1], server._cto[2]];
+    const cst = stateOf(client);
+    cst.name = `${sname}:client_${n}`;
+    if (sst.to !== null) cst.to = [sst.to[0], sst.to[1], sst.to[2]];
     (client as { settimeout?: (v: number) => unknown }).settimeout?.(0);
     const t = new Thread(`${sname}:handler_${n}`);
     if (this.#autoclose) t._autoclose = client as unknown as { close(): unknown };
-    if (this.#trace !== null) this.#traceEvent("run", t, `accept ${sname}`);
-    this.#start(t, server._chandler as ThreadFn, [client], client);
+    if (this.#trace !== null) this.#trace.event("run", t, `accept ${sname}`);
+    this.#start(t, sst.handler as ThreadFn, [client], client);
   }
 
   /** Creates the thread's generator by calling fn, then resumes it at once. */
@@ -1250,7 +1237,7 @@ export class Copas {
     t._gen = null;
     t._stack = null;
     if (t._timeout !== null) this.#cancelTimeout(t);
-    if (this.#trace !== null) this.#traceEvent(ok ? "end" : "error", t);
+    if (this.#trace !== null) this.#trace.event(ok ? "end" : "error", t);
     if (!ok) this.#report(value, t, skt);
     else t._result = value;
     if (ok && this.#debug !== null) this.#debug.exit(t);
@@ -1267,13 +1254,22 @@ export class Copas {
     }
   }
 
+  /**
+   * Tells the error handler. Whatever it does (throws, returns a Promise that rejects, is
+   * handed a value without a prototype), the dispatcher goes on and says so on stderr.
+   */
   #report(err: unknown, t: Thread | null, skt: unknown): void {
     const h = (t && t._errorHandler) || this.#defaultErrorHandler;
     try {
-      h(err, t, skt);
+      const r = h(err, t, skt);
+      if (isThenable(r)) r.then(undefined, (e: unknown) => this.#handlerFailed(e));
     } catch (e) {
-      process.stderr.write(`Failed executing error handler: ${e instanceof Error ? e.message : String(e)}\n`);
+      this.#handlerFailed(e);
     }
+  }
+
+  #handlerFailed(e: unknown): void {
+    this.#stderr?.(`Failed executing error handler: ${messageOf(e)}\n`);
   }
 
   #await(t: Thread, p: PromiseLike<unknown>): void {
@@ -1301,10 +1297,9 @@ export class Copas {
   #makeRunnable(t: Thread, why: string): void {
     if (t._state === State.Runnable || t._state === State.Dead) return;
     t._state = State.Runnable;
-    if (this.#why !== null) this.#why.set(t, why);
+    if (this.#trace !== null) this.#trace.why(t, why);
     this.#runnable.push(t);
-    if (this.#parked) this.#unpark(false);
-    else if (this.#wake !== null) this.#doWake();
+    if (this.#cont !== null || this.#inWaitCall) this.#wake(false);
   }
 
   /** Takes `t` out of whatever it waits on (not its timeout). */
@@ -1313,17 +1308,18 @@ export class Copas {
       case State.Reading:
       case State.Writing: {
         const s = t._socket!;
+        const st = s._slot as SocketState;
         const read = t._state === State.Reading;
-        const q = read ? s._crq! : s._cwq!;
+        const q = read ? st.rq! : st.wq!;
         const i = q.indexOf(t);
         if (i !== -1) q.splice(i, 1);
         if (q.length === 0) {
           if (read) {
-            if (!s._chandler) this.#reading.delete(s);
-            if (s._rw === this && !s._chandler) s._rw = null;
+            if (!st.handler) this.#reading.delete(s);
+            if (s._rw === this.#watcher && !st.handler) s._rw = null;
           } else {
             this.#writing.delete(s);
-            if (s._ww === this) s._ww = null;
+            if (s._ww === this.#watcher) s._ww = null;
           }
         }
         t._socket = null;
@@ -1370,143 +1366,24 @@ export class Copas {
     return this.#lethargy.size;
   }
 
-  #idle(t: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.#wake = resolve;
-      const c = this.#clock;
-      if (c.idle) this.#waitTimer = c.idle(t, this.#onIdleTimer, this.#awaiting.size > 0);
-      else if (t !== Infinity) this.#waitTimer = c.setTimer(t, this.#onIdleTimer);
-    });
-  }
-
-  #onIdleTimer = (): void => {
-    this.#waitTimer = null;
-    const w = this.#wake;
-    if (w !== null) {
-      this.#wake = null;
-      w();
+  #describeWait(t: Thread): WaitDescription {
+    switch (t._state) {
+      case State.Sleeping:
+        return { kind: "sleep", seconds: t._sleep === null ? 0 : Math.round((t._sleep.time - this.#clock.now()) * 1e6) / 1e6 };
+      case State.Runnable:
+        return { kind: "sleep", seconds: 0 };
+      case State.Lethargic:
+        return { kind: "sleep", seconds: -1 };
+      case State.Reading:
+        return { kind: "read", socket: this.#kernel.socketName(t._socket) };
+      case State.Writing:
+        return { kind: "write", socket: this.#kernel.socketName(t._socket) };
+      case State.Awaiting:
+        return { kind: "await" };
+      default:
+        return { kind: "other", state: String(t._state) };
     }
-  };
-
-  /**
-   * Ends the current wait because work arrived. On the real clock the end is queued with
-   * setImmediate: every I/O callback of the current poll adds its event first, and one step
-   * serves them all, as one select() does in Copas. That is one macrotask per batch instead of
-   * one promise round per event.
-   */
-  #doWake(): void {
-    if (!this.#batchWakes) {
-      this.#wakeNow();
-      return;
-    }
-    if (this.#wakeQueued) return;
-    this.#wakeQueued = true;
-    setImmediate(this.#onWakeQueued);
-  }
-
-  #onWakeQueued = (): void => {
-    this.#wakeQueued = false;
-    // The wait this was queued for may have ended already (its timer fired); then end the
-    // current one only if work is waiting, never spuriously.
-    if (this.#readyR.length > 0 || this.#readyW.length > 0 || this.#runnable.length > 0) this.#wakeNow();
-  };
-
-  #wakeNow(): void {
-    const w = this.#wake;
-    if (w === null) return;
-    this.#wake = null;
-    if (this.#waitTimer !== null) {
-      this.#clock.clearTimer(this.#waitTimer);
-      this.#waitTimer = null;
-    }
-    w();
-  }
-
-  // Trace lines: "<time> <event> <thread> [<detail>]", time on this dispatcher's clock. A
-  // "run" line says what woke the thread: readable/writable <socket>, accept <server>, or why
-  // it was made runnable (start, timer, wakeup, timeout, yield, await, remove).
-  #traceEvent(what: string, t: Thread, detail?: string): void {
-    if (this.#trace === null) return;
-    const name = this.#traceName(t);
-    this._trace(detail === undefined ? `${what} ${name}` : `${what} ${name} ${detail}`);
-  }
-
-  // Unnamed threads get "thread #N", numbered per dispatcher in order of appearance, since
-  // their default names hold a process-wide id that would make two equal runs differ.
-  #traceName(t: Thread): string {
-    if (t.name !== `thread: 0x${t.id.toString(16).padStart(8, "0")}`) return t.name;
-    const ids = (this.#traceIds ??= new WeakMap());
-    let n = ids.get(t);
-    if (n === undefined) ids.set(t, (n = ++this.#traceSeq));
-    return `thread #${n}`;
-  }
-
-  #traceRun(t: Thread): void {
-    const why = this.#why!.get(t) ?? "start";
-    this.#why!.delete(t);
-    this.#traceEvent("run", t, why);
-  }
-
-  // ---- stats (status(true)) ----
-
-  #statsBeforeWait(): void {
-    const st = this.#stats;
-    if (st === null) return;
-    const d = this.#clock.now() - st.step_start!;
-    st.duration_max = Math.max(st.duration_max!, d);
-    st.duration_min = Math.min(st.duration_min!, d);
-    st.duration_tot! += d;
-    st.steps! += 1;
-  }
-
-  #statsAfterWait(): void {
-    const now = this.#clock.now();
-    this.#stats ??= { duration_max: -1, duration_min: 999999, duration_tot: 0, steps: 0, time_start: now };
-    this.#stats.step_start = now;
-  }
-
-  #getstats(enable?: boolean): Record<string, number | boolean> {
-    if (!this.#statsOn) {
-      if (enable === true) {
-        this.#statsOn = true;
-        this.#stats = null;
-        this.#minEver = null;
-        this.#maxEver = null;
-      }
-      return {};
-    }
-    if (enable === false) {
-      this.#statsOn = false;
-      this.#stats = null;
-      return {};
-    }
-    const st = this.#stats;
-    if (st === null || st.steps === 0) return {};
-    this.#stats = null;
-    const us = (x: number) => Math.round(x * 1e6) / 1000;
-    const ms = (x: number) => Math.round(x * 1000) / 1000;
-    this.#minEver = Math.min(this.#minEver ?? 9999999, st.duration_min!);
-    this.#maxEver = Math.max(this.#maxEver ?? 0, st.duration_max!);
-    const end = this.#clock.now();
-    const tot = end - st.time_start!;
-    return {
-      duration_max: us(st.duration_max!),
-      duration_min: us(st.duration_min!),
-      duration_tot: us(st.duration_tot!),
-      duration_avg: us(st.duration_tot! / st.steps!),
-      duration_min_ever: us(this.#minEver),
-      duration_max_ever: us(this.#maxEver),
-      steps: st.steps!,
-      time_start: ms(st.time_start!),
-      time_end: ms(end),
-      time_tot: ms(tot),
-      time_avg: us(tot / st.steps!),
-    };
   }
 }
-
-const realNetwork = makeRealNetwork(realClock);
-/** The LuaSocket layer over Node's `net` (the one `import { socket } from "copas"` gives). */
-export const realSocket: SocketModule = makeSocketModule(realNetwork);
 
 export { SUSPEND };

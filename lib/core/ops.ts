@@ -3,16 +3,14 @@
 // once when the result is there; only a "timeout" (or LuaSec's "wantread"/"wantwrite") parks
 // the thread on the socket, and the op tries again when the socket is ready, as Copas does.
 
-import type { Copas } from "./dispatcher.js";
 import { READ, WRITE, type Selectable } from "../socket/select.js";
+import { isAllPattern } from "../socket/patterns.js";
 import { SUSPEND } from "./trampoline.js";
 import { isYieldable } from "../common/yieldable.js";
 import type { Data, OkResult, Op, Pattern, ReceiveResult, SendResult } from "../common/types.js";
 import { normalizeSsl, type CopasSocket } from "./wrap.js";
-import type { Semaphore } from "../sync/semaphore.js";
+import { TimeoutKind, type Kernel } from "./kernel.js";
 
-/** Largest UDP datagram copas receives by default (as Copas's UDP_DATAGRAM_MAX). */
-export const UDP_DATAGRAM_MAX = 8192;
 
 interface StreamOps {
   receive(pattern?: Pattern | null, prefix?: Data | null): ReceiveResult<Data>;
@@ -34,120 +32,134 @@ function len(d: Data | null | undefined): number {
   return d === null || d === undefined ? 0 : d.length;
 }
 
-export function* pause(d: Copas, seconds: number): Op<number> {
-  const t = d._self("pause");
+export function* pause(k: Kernel, seconds: number): Op<number> {
+  const t = k.self("pause");
   if (seconds === 0) {
     // pause(0) is the hot path of cooperative code: time it by step starts (a clock read per
     // step rather than two per pause). The thread resumes in a later step, so this is >= 0.
-    const s0 = d._stepTime;
-    d._sleep(t, 0);
+    const s0 = k.stepTime();
+    k.sleep(t, 0);
     yield SUSPEND;
-    return d._stepTime - s0;
+    return k.stepTime() - s0;
   }
-  const c = d._clock;
+  const c = k.clock;
   const s0 = c.now();
-  d._sleep(t, seconds);
+  k.sleep(t, seconds);
   yield SUSPEND;
   return c.now() - s0;
 }
 
-/** Waits on the dispatcher's exit semaphore, which exit() destroys (as Copas 4.11). */
-export function* waitforexit(exitSema: Semaphore): Op<void> {
-  yield* exitSema.take(1);
+/**
+ * Waits until exit() is called, as Copas 4.11's take on its exit semaphore with no time
+ * limit: the thread's own timeout is cancelled, a stray wakeup() does not end the wait, and
+ * exit() wakes the waiting threads in the order they came.
+ */
+export function* waitforexit(k: Kernel): Op<void> {
+  const t = k.self("waitforexit");
+  if (k.exitWait(t)) return;
+  k.dispatcher.timeout(0);
+  try {
+    do {
+      k.sleep(t, -1);
+      yield SUSPEND;
+    } while (!k.dispatcher.exiting());
+  } finally {
+    k.exitLeave(t);
+  }
 }
 
 export function* receive(
-  d: Copas,
+  k: Kernel,
   s: Selectable,
   pattern: Pattern | null | undefined,
   prefix: Data | null | undefined,
   partial: boolean,
 ): Op<ReceiveResult<Data>> {
-  const t = d._self(partial ? "receivepartial" : "receive");
+  const t = k.self(partial ? "receivepartial" : "receive");
   const sock = s as unknown as StreamOps;
   const pat = pattern ?? "*l";
-  const all = pat === "*a" || pat === "a";
+  const all = isAllPattern(pat);
   const origLen = len(prefix);
   let part = prefix;
-  d._opBegin(t, 2);
+  k.opBegin(t, TimeoutKind.Receive);
   for (;;) {
     const r = sock.receive(pat, part);
     if (r[0] !== null) {
-      d._opEnd(t);
-      if (d._fair(t)) yield* pause(d, 0);
+      k.opEnd(t);
+      if (k.fair(t)) yield* pause(k, 0);
       return r;
     }
     const err = r[1];
     if (!isTimeout(err)) {
-      d._opEnd(t);
+      k.opEnd(t);
       // "*a" ends well when the peer closes after sending anything during this op, however
       // many tries it took (LuaSocket only looks at the last try).
       if (all && err === "closed" && len(r[2]) > origLen) return [r[2]!, null, null];
       return r;
     }
     if (partial && len(r[2]) > origLen) {
-      d._opEnd(t);
+      k.opEnd(t);
       return r;
     }
-    if (t._timedOut) {
-      d._opEnd(t);
-      return [null, t._socketTimeoutErrors ? err : "timeout", r[2]];
+    if (k.timedOut(t)) {
+      k.opEnd(t);
+      return [null, k.timeoutError(t, err), r[2]];
     }
     part = r[2];
-    d._block(t, s, err === "wantwrite" ? WRITE : READ);
+    k.block(t, s, err === "wantwrite" ? WRITE : READ);
     yield SUSPEND;
   }
 }
 
-export function* send(d: Copas, s: Selectable, data: Data, i: number | undefined, j: number | undefined): Op<SendResult> {
-  const t = d._self("send");
+export function* send(k: Kernel, s: Selectable, data: Data, i: number | undefined, j: number | undefined): Op<SendResult> {
+  const t = k.self("send");
   const sock = s as unknown as StreamOps;
   let last = (i ?? 1) - 1;
   let first = true;
-  d._opBegin(t, 1);
+  k.opBegin(t, TimeoutKind.Send);
   for (;;) {
     const r = sock.send(data, first ? (i ?? 1) : last + 1, j);
     first = false;
     if (r[0] !== null) {
-      d._opEnd(t);
-      if (d._fair(t)) yield* pause(d, 0);
+      k.opEnd(t);
+      if (k.fair(t)) yield* pause(k, 0);
       return r;
     }
     const err = r[1];
     last = r[2];
     if (!isTimeout(err)) {
-      d._opEnd(t);
+      k.opEnd(t);
       return r;
     }
-    if (t._timedOut) {
-      d._opEnd(t);
-      return [null, t._socketTimeoutErrors ? err : "timeout", last];
+    if (k.timedOut(t)) {
+      k.opEnd(t);
+      return [null, k.timeoutError(t, err), last];
     }
-    d._block(t, s, err === "wantread" ? READ : WRITE);
+    k.block(t, s, err === "wantread" ? READ : WRITE);
     yield SUSPEND;
   }
 }
 
-export function* connect(d: Copas, s: Selectable, host: string, port: number): Op<OkResult> {
-  const t = d._self("connect");
+export function* connect(k: Kernel, s: Selectable, host: string, port: number): Op<OkResult> {
+  const t = k.self("connect");
   const sock = s as unknown as StreamOps;
   sock.settimeout?.(0);
   let tried = false;
-  d._opBegin(t, 0);
+  k.opBegin(t, TimeoutKind.Connect);
   for (;;) {
     const r = sock.connect(host, port);
     const err = r[1];
     if (r[0] !== null || (err !== "timeout" && err !== "Operation already in progress")) {
-      d._opEnd(t);
+      k.opEnd(t);
       if (r[0] === null && err === "already connected" && tried) return [1, null];
       return r;
     }
-    if (t._timedOut) {
-      d._opEnd(t);
-      return [null, t._socketTimeoutErrors ? err : "timeout"];
+    if (k.timedOut(t)) {
+      k.opEnd(t);
+      return [null, k.timeoutError(t, err)];
     }
     tried = true;
-    d._block(t, s, WRITE);
+    k.block(t, s, WRITE);
     yield SUSPEND;
   }
 }
@@ -157,43 +169,43 @@ export function* connect(d: Copas, s: Selectable, host: string, port: number): O
  * is `[data, null, null]`); either way `[null, err, null]` on failure.
  */
 export function* receiveDatagram(
-  d: Copas,
+  k: Kernel,
   s: Selectable,
   size: number | undefined,
   from: boolean,
 ): Op<[Data, string | null, number | null] | [null, string, null]> {
-  const t = d._self(from ? "receivefrom" : "receive");
+  const t = k.self(from ? "receivefrom" : "receive");
   const sock = s as unknown as DatagramOps;
-  d._opBegin(t, 2);
+  k.opBegin(t, TimeoutKind.Receive);
   for (;;) {
-    const r = from ? sock.receivefrom(size ?? UDP_DATAGRAM_MAX) : sock.receive(size ?? UDP_DATAGRAM_MAX);
+    const r = from ? sock.receivefrom(size) : sock.receive(size);
     if (r[0] !== null) {
-      d._opEnd(t);
-      if (d._fair(t)) yield* pause(d, 0);
+      k.opEnd(t);
+      if (k.fair(t)) yield* pause(k, 0);
       return from ? (r as [Data, string, number]) : [r[0], null, null];
     }
     const err = r[1];
     if (err !== "timeout") {
-      d._opEnd(t);
+      k.opEnd(t);
       return [null, err, null];
     }
-    if (t._timedOut) {
-      d._opEnd(t);
+    if (k.timedOut(t)) {
+      k.opEnd(t);
       return [null, "timeout", null];
     }
-    d._block(t, s, READ);
+    k.block(t, s, READ);
     yield SUSPEND;
   }
 }
 
 function* runHandler(
-  d: Copas,
+  k: Kernel,
   fn: (skt: CopasSocket, ...a: unknown[]) => unknown,
   sslparams: unknown,
   skt: unknown,
   args: unknown[],
 ): Op<unknown> {
-  const w = d.wrap(skt as Selectable, sslparams);
+  const w = k.dispatcher.wrap(skt as Selectable, sslparams);
   if (!(yield* w._serverHandshake())) {
     // The handshake timed out: the client is dropped, the handler never runs (Copas #189).
     w.close();
@@ -204,10 +216,10 @@ function* runHandler(
 }
 
 export function makeHandler(
-  d: Copas,
+  k: Kernel,
   fn: (skt: CopasSocket, ...a: unknown[]) => unknown,
   sslparams: unknown,
 ): (skt: unknown, ...args: unknown[]) => Op<unknown> {
   normalizeSsl(sslparams, "handler"); // bad parameters fail here, not in each client's thread
-  return (skt: unknown, ...args: unknown[]) => runHandler(d, fn, sslparams, skt, args);
+  return (skt: unknown, ...args: unknown[]) => runHandler(k, fn, sslparams, skt, args);
 }

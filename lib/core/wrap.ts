@@ -1,7 +1,10 @@
 // copas.wrap: a socket whose LuaSocket methods are copas ops. Code written for blocking
 // LuaSocket (`skt:receive()`) ports as `yield* skt.receive()`.
 
-import type { Copas } from "./dispatcher.js";
+import type { Dispatcher } from "./dispatcher.js";
+import { kernelOf, TimeoutKind } from "./kernel.js";
+import type { SocketState } from "./socket-state.js";
+import * as check from "../common/check.js";
 import type { Selectable } from "../socket/select.js";
 import type { Data, Op, Pattern, ReceiveResult, SendResult } from "../common/types.js";
 
@@ -53,14 +56,14 @@ type Raw = Selectable & Record<string, (...a: unknown[]) => unknown>;
  */
 export class CopasSocket {
   /** The dispatcher the ops run on. */
-  readonly copas: Copas;
+  readonly copas: Dispatcher;
   /** The LuaSocket object (replaced by the TLS one after a handshake). */
   socket: Selectable;
   /** TLS parameters given to `wrap`, normalised to `{ wrap, sni }`. */
   readonly ssl_params: SslParams;
 
   /** @internal use copas.wrap */
-  constructor(copas: Copas, socket: Selectable, sslparams: unknown) {
+  constructor(copas: Dispatcher, socket: Selectable, sslparams: unknown) {
     this.ssl_params = normalizeSsl(sslparams);
     this.copas = copas;
     this.socket = socket;
@@ -76,7 +79,8 @@ export class CopasSocket {
 
   /** Op: as copas.receive (receive timeout 0: receives partially, as Copas). UDP: `receive(size)`. */
   receive(pattern?: Pattern | null, prefix?: Data | null): Op<ReceiveResult<string>> {
-    if (!this.#datagram && this.socket._cto !== null && this.socket._cto[2] === 0) {
+    const to = (this.socket._slot as SocketState | null)?.to;
+    if (!this.#datagram && to != null && to[TimeoutKind.Receive] === 0) {
       return this.copas.receivepartial(this.socket, pattern, prefix);
     }
     return this.copas.receive(this.socket, pattern, prefix);
@@ -193,16 +197,22 @@ export class CopasSocket {
 
   /** TLS: sets the server name (client) or the name table (server) before the handshake. */
   sni(names?: unknown, strict?: boolean): unknown {
-    const tls = (this.copas as unknown as { _tls?: TlsHooks })._tls;
-    if (!tls) throw new TypeError("sni: TLS parameters need lib/tls.ts, which this build lacks");
-    return tls.sni(this, names, strict);
+    if (names === undefined || names === null) {
+      const p = this.ssl_params.sni;
+      if (p) {
+        names = p.names;
+        strict = p.strict;
+      }
+    }
+    if (typeof names !== "string" && (typeof names !== "object" || names === null)) {
+      check.fail("sni", "names", "a server name (client) or a table of names to contexts or parameters (server)", names);
+    }
+    return kernelOf(this.copas).tls("sni").sni(this.socket, names, !!strict);
   }
 
   /** Op: TLS handshake: `[this, null]`, `[null, "timeout"]`; other failures throw. */
-  *dohandshake(sslparams?: unknown): Op<[CopasSocket, null] | [null, string]> {
-    const tls = (this.copas as unknown as { _tls?: TlsHooks })._tls;
-    if (!tls) throw new TypeError("dohandshake: TLS needs lib/tls.ts, which this build lacks");
-    return yield* tls.handshake(this, sslparams ?? this.ssl_params.wrap);
+  dohandshake(sslparams?: unknown): Op<[CopasSocket, null] | [null, string]> {
+    return handshake(this, sslparams ?? this.ssl_params.wrap, undefined);
   }
 
   /** TLS: the ALPN protocol agreed on: `[proto, null]`, or `[null, "not a tls socket"]`. */
@@ -224,9 +234,7 @@ export class CopasSocket {
   *_serverHandshake(): Op<boolean> {
     if (this.ssl_params.sni) this.sni(this.ssl_params.sni.names, this.ssl_params.sni.strict);
     if (!this.ssl_params.wrap) return true;
-    const tls = (this.copas as unknown as { _tls?: TlsHooks })._tls;
-    if (!tls) throw new TypeError("dohandshake: TLS needs lib/tls.ts, which this build lacks");
-    const [ok] = yield* tls.handshake(this, this.ssl_params.wrap, true);
+    const [ok] = yield* handshake(this, this.ssl_params.wrap, true);
     return ok !== null;
   }
 
@@ -235,11 +243,13 @@ export class CopasSocket {
   }
 }
 
-/** @internal what lib/tls.ts provides to wrapped sockets. */
-export interface TlsHooks {
-  sni(w: CopasSocket, names: unknown, strict: boolean | undefined): unknown;
-  /** `server`: the side to take when the parameters have no `mode`. */
-  handshake(w: CopasSocket, params: unknown, server?: boolean): Op<[CopasSocket, null] | [null, string]>;
+/** A wrapped socket's handshake: its socket becomes the TLS one; `[w, null]` or `[null, err]`. */
+function* handshake(w: CopasSocket, params: unknown, server: boolean | undefined): Op<[CopasSocket, null] | [null, string]> {
+  const k = kernelOf(w.copas);
+  const r = yield* k.tls("dohandshake").dohandshake(k, w.socket, params, server);
+  if (r[0] === null) return r;
+  w.socket = r[0];
+  return [w, null];
 }
 
 function* sendNow(r: SendResult): Op<SendResult> {

@@ -1,79 +1,61 @@
 // copas.debug (Copas 4.11's debug section): `start()` logs every resume, yield and exit of a
 // thread; `socket(skt)` wraps a socket so each method call and its results are printed.
 //
-// The dispatcher calls the hook only when `_debug` is set (one null check per resume), so a
+// The dispatcher calls the hook only when one is set (one null check per resume), so a
 // dispatcher that never started debugging pays nothing else.
 
-import type { Copas } from "../core/dispatcher.js";
-import { Selectable } from "../socket/select.js";
-import { State, type Thread } from "../core/trampoline.js";
+import type { Dispatcher } from "../core/dispatcher.js";
+import { kernelOf, type DebugHook, type Kernel } from "../core/kernel.js";
+import type { Thread } from "../core/trampoline.js";
 import * as check from "../common/check.js";
+import { DEBUG_ORIGINAL } from "../common/symbols.js";
+import { Selectable } from "../socket/select.js";
+
+export { DEBUG_ORIGINAL };
 
 /** Receives one log line. */
 export type DebugLogger = (line: string) => unknown;
-
-/** @internal what the dispatcher tells the debug log (set as `copas._debug`). */
-export interface DebugHook {
-  resume(t: Thread, skt: Selectable | null): void;
-  yielded(t: Thread): void;
-  exit(t: Thread): void;
-}
-
-/** The key under which a debug socket (for a LuaSocket object) gives its original. */
-export const DEBUG_ORIGINAL: unique symbol = Symbol("copas.debug original socket");
 
 const CORE_TIMER = "copas_core_timer";
 
 const defaultLogger: DebugLogger = (line) => console.log(line);
 
-function socketName(s: Selectable | null): string {
-  if (s === null) return "nil";
-  return s._cname ?? String(s);
-}
-
 /** Logs thread events as Copas's debug_resume, debug_yield and debug_create do. */
 class ThreadLog implements DebugHook {
-  readonly #d: Copas;
+  readonly #k: Kernel;
   readonly #log: DebugLogger;
   readonly #core: boolean;
 
-  constructor(d: Copas, log: DebugLogger, core: boolean) {
-    this.#d = d;
+  constructor(k: Kernel, log: DebugLogger, core: boolean) {
+    this.#k = k;
     this.#log = log;
     this.#core = core;
   }
 
   resume(t: Thread, skt: Selectable | null): void {
-    if (skt !== null) this.#log(`resuming '${t.name}' for socket '${socketName(skt)}'`);
+    if (skt !== null) this.#log(`resuming '${t.name}' for socket '${this.#k.socketName(skt)}'`);
     else if (this.#core || t.name !== CORE_TIMER) this.#log(`resuming '${t.name}'`);
   }
 
   yielded(t: Thread): void {
     if (!this.#core && t.name === CORE_TIMER) return;
     const name = t.name;
-    switch (t._state) {
-      case State.Sleeping: {
-        const secs = t._sleep === null ? 0 : Math.round((t._sleep.time - this.#d.gettime()) * 1e6) / 1e6;
-        this.#log(`yielding '${name}' to SLEEP for ${secs} seconds`);
+    const w = this.#k.describeWait(t);
+    switch (w.kind) {
+      case "sleep":
+        this.#log(`yielding '${name}' to SLEEP for ${w.seconds} seconds`);
         break;
-      }
-      case State.Runnable:
-        this.#log(`yielding '${name}' to SLEEP for 0 seconds`);
+      case "read":
+        this.#log(`yielding '${name}' to READ on '${w.socket}'`);
         break;
-      case State.Lethargic:
-        this.#log(`yielding '${name}' to SLEEP for -1 seconds`);
+      case "write":
+        this.#log(`yielding '${name}' to WRITE on '${w.socket}'`);
         break;
-      case State.Reading:
-        this.#log(`yielding '${name}' to READ on '${socketName(t._socket)}'`);
-        break;
-      case State.Writing:
-        this.#log(`yielding '${name}' to WRITE on '${socketName(t._socket)}'`);
-        break;
-      case State.Awaiting:
+      case "await":
         this.#log(`yielding '${name}' to AWAIT a promise`);
         break;
       default:
-        this.#log(`thread '${name}' yielding to unexpected queue; ${String(t._state)}`);
+        this.#log(`thread '${name}' yielding to unexpected queue; ${w.state}`);
     }
   }
 
@@ -195,14 +177,15 @@ export interface DebugModule {
  * const skt = copas.debug.socket(copas.wrap(socket.tcp()));
  * ```
  */
-export function makeDebugModule(d: Copas): DebugModule {
+export function makeDebugModule(d: Dispatcher): DebugModule {
   return {
     start(logger, core) {
       if (logger !== undefined && logger !== null) check.func("debug.start", "logger", logger);
-      d._debug = new ThreadLog(d, logger ?? defaultLogger, !!core);
+      const k = kernelOf(d);
+      k.setDebugHook(new ThreadLog(k, logger ?? defaultLogger, !!core));
     },
     stop() {
-      d._debug = null;
+      kernelOf(d).setDebugHook(null);
     },
     socket(skt, logger) {
       if (typeof skt !== "object" || skt === null) check.fail("debug.socket", "skt", "a socket (LuaSocket object or copas.wrap)", skt);

@@ -1,11 +1,12 @@
-// The real network: Node's `net` and `dgram` behind the Network seam of the socket layer.
+// The real network: Node's `net`, `dgram` and `tls` behind the Network seam of the socket layer.
 
 import dgram from "node:dgram";
 import net from "node:net";
 import type { Clock } from "../common/clock.js";
 import { errorString, type Network } from "../socket/network.js";
+import { secureWithNodeTls } from "./tls-engine.js";
 
-/** Node's `net` as a Network. */
+/** Node's `net` as a Network (TLS: node:tls on the socket's own descriptor). */
 export function makeRealNetwork(clock: Clock): Network {
   return {
     kind: "real",
@@ -37,5 +38,6 @@ export function makeRealNetwork(clock: Clock): Network {
       // Buffers sized so one datagram of 65,507 bytes fits (the OS may cap these silently).
       return dgram.createSocket({ ...o, recvBufferSize: 1 << 18, sendBufferSize: 1 << 17 });
     },
+    secure: (params, o) => secureWithNodeTls(params, o),
   };
 }

@@ -4,6 +4,8 @@
 // gets one `setImmediate` turn (not a wait on time) in two places: before a jump while threads
 // wait on Promises, so a Promise that can settle without time moving settles first; and at
 // the end of an idle wait without autoAdvance, so a loop() with nothing due does not spin.
+// A network whose work runs on the event loop itself (node:tls over a simulated connection)
+// holds the clock while that work is in flight (`_hold`/`_release`): no jump happens meanwhile.
 
 import type { Clock } from "../common/clock.js";
 import { TimerHeap, type HeapEntry } from "../common/heap.js";
@@ -47,6 +49,8 @@ export class ManualClock implements Clock {
   #auto = false;
   #wait: IdleWait | null = null;
   #kicked = false;
+  /** Holders of real event-loop work in flight (see `_hold`). */
+  #holds = 0;
 
   /** `start`: the initial time in seconds (default 0). */
   constructor(start = 0) {
@@ -121,6 +125,21 @@ export class ManualClock implements Clock {
     if (this.#wait !== null) this.#kick();
   }
 
+  /**
+   * @internal real work is in flight on Node's event loop (a TLS engine over a simulated
+   * connection): until the matching `_release`, an idle dispatcher's clock does not jump (due
+   * timers still fire), so that work cannot be overtaken by a timeout it would have beaten.
+   */
+  _hold(): void {
+    this.#holds++;
+  }
+
+  /** @internal the end of a `_hold`; the last one lets a waiting jump go on. */
+  _release(): void {
+    if (this.#holds <= 0) throw new Error("ManualClock._release: not held");
+    if (--this.#holds === 0 && this.#wait !== null) this.#kick();
+  }
+
   clearTimer(handle: unknown): void {
     if (handle instanceof IdleWait) {
       handle.cancelled = true;
@@ -136,7 +155,7 @@ export class ManualClock implements Clock {
    * the clock jumps to its next event if that comes within `seconds` (and fires everything due
    * at that instant), else by `seconds`; with nothing scheduled at all and no limit, the wait
    * lasts until something wakes it. `pending`: threads wait on Promises; the clock then lets
-   * them settle (one event-loop turn) before each jump.
+   * them settle (one event-loop turn) before each jump. While held (`_hold`), no jump at all.
    */
   idle(seconds: number, fn: () => void, pending = false): unknown {
     if (seconds <= 0) {
@@ -156,7 +175,7 @@ export class ManualClock implements Clock {
       });
       return w;
     }
-    if (!pending) {
+    if (!pending && this.#holds === 0) {
       // At most one instant per wait, fired synchronously: its events may wake the dispatcher
       // (which then ignores fn), and if none did, the next step simply looks again.
       const h = this.#timers;
@@ -191,29 +210,33 @@ export class ManualClock implements Clock {
 
   #drive = (): void => {
     this.#kicked = false;
-    for (;;) {
-      const w = this.#wait;
-      if (w === null || w.cancelled) return;
-      this.#fireDue();
-      if (w.cancelled) return;
-      if (!this.#auto) return this.#endWait(w);
-      if (w.pending && !w.settled) {
-        w.settled = true;
-        this.#kicked = true;
-        setImmediate(this.#drive);
-        return;
-      }
-      const h = this.#timers;
-      const at = h.peekTime();
-      if (h.size > 0 && at <= w.deadline) {
-        this.#now = at;
-        w.settled = false;
-        continue;
-      }
-      if (w.deadline === Infinity) return; // parked: a wake-up, advance() or a new timer resumes
-      if (this.#now < w.deadline) this.#now = w.deadline;
-      return this.#endWait(w);
+    const w = this.#wait;
+    if (w === null || w.cancelled) return;
+    // At most one instant per wait, as idle()'s synchronous path: what an instant's timers
+    // wake is served before time moves on, however the dispatcher takes its wake-up (at once,
+    // or through a microtask of its own).
+    if (this.#fireDue() || !this.#auto) {
+      if (!w.cancelled) this.#endWait(w);
+      return;
     }
+    if (this.#holds > 0) return; // the last _release kicks the wait again
+    if (w.pending && !w.settled) {
+      w.settled = true;
+      this.#kicked = true;
+      setImmediate(this.#drive);
+      return;
+    }
+    const h = this.#timers;
+    const at = h.peekTime();
+    if (h.size > 0 && at <= w.deadline) {
+      this.#now = at;
+      this.#fireDue();
+      if (!w.cancelled) this.#endWait(w);
+      return;
+    }
+    if (w.deadline === Infinity) return; // parked: a wake-up, advance() or a new timer resumes
+    if (this.#now < w.deadline) this.#now = w.deadline;
+    this.#endWait(w);
   };
 
   #endWait(w: IdleWait): void {
@@ -221,11 +244,13 @@ export class ManualClock implements Clock {
     w.fn();
   }
 
-  /** Fires every timer due at or before now. */
-  #fireDue(): void {
+  /** Fires every timer due at or before now; true when one did. */
+  #fireDue(): boolean {
     const h = this.#timers;
+    if (h.size === 0 || h.peekTime() > this.#now) return false;
     // Times are read from the heap's own arrays: the entry is touched only to fire it.
     while (h.size > 0 && h.peekTime() <= this.#now) h.pop()!.fn();
+    return true;
   }
 
   #runUntil(target: number): void {

@@ -9,9 +9,9 @@
 // SimDatagram (bound on their own ports, apart from TCP's, and timed by the same `_delay`).
 
 import type { Clock } from "../common/clock.js";
-import type { ConnectOptions, ListenOptions, ListenerLike, Network, StreamLike } from "../socket/network.js";
+import type { ConnectOptions, ListenOptions, ListenerLike, Network, SecureHandshake, SecureOptions, StreamLike } from "../socket/network.js";
 import { makeSocketModule, type SocketModule } from "../socket/socket-module.js";
-import { CopasSocket } from "../core/wrap.js";
+import { Selectable } from "../socket/select.js";
 import * as check from "../common/check.js";
 import { ManualClock } from "./manual-clock.js";
 import { Rng } from "./rng.js";
@@ -89,6 +89,11 @@ function boundAt<T>(list: readonly T[] | undefined, host: string, hostOf: (x: T)
 const listenerHost = (l: SimListener): string => l.host;
 const datagramHost = (d: SimDatagram): string => d._local!.address;
 
+type TlsEngine = typeof import("../node/tls-engine.js");
+
+/** The TLS engine (node:tls over a Duplex), loaded on the first handshake of any SimNetwork. */
+let tlsEngine: Promise<TlsEngine> | null = null;
+
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }
@@ -132,12 +137,14 @@ export class SimNetwork<C extends Clock = ManualClock> {
   #nextPort = new Map<string, number>();
   #partitions = new Set<string>();
   #held: { a: string; b: string; fn: () => void }[] = [];
-  #observers: { _trace(line: string): void }[] = [];
+  #observers: ((line: string) => void)[] = [];
   /** Bound datagram sockets by port. */
   #udp = new Map<number, SimDatagram[]>();
   /** Next ephemeral datagram port per host. */
   #nextUdp = new Map<string, number>();
   #fabric: SimFabric & DatagramFabric;
+  /** The clock's hold, for the TLS engine (a ManualClock only). */
+  #busy: { hold(): void; release(): void } | null = null;
 
   constructor(options: SimNetworkOptions<C> = {}) {
     if (typeof options !== "object" || options === null) check.fail("SimNetwork", "options", "an object", options);
@@ -173,6 +180,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
       connect: (o) => this.#connect(o),
       listen: (o) => this.#listen(o),
       datagram: (o) => new SimDatagram(this.#fabric, o.type),
+      secure: (params, o) => this.#secure(params, o),
     };
     this.socket = makeSocketModule(this.#net);
   }
@@ -238,7 +246,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
   }
 
   /** @internal a dispatcher made with `trace: true` on this network: send it our events. */
-  _observe(c: { _trace(line: string): void }): void {
+  _observe(c: (line: string) => void): void {
     this.#observers.push(c);
     this.#fabric._tracing = true;
   }
@@ -327,6 +335,28 @@ export class SimNetwork<C extends Clock = ManualClock> {
     return p;
   }
 
+  // ---- TLS -----------------------------------------------------------------------------
+
+  /**
+   * node:tls over the simulated connection, loaded on first use (a dynamic import, cached) so
+   * that "copas/sim" loads neither node:tls nor node:net unless a simulation uses TLS. Always
+   * a Promise, even once loaded: a handshake then takes the same steps whether or not an
+   * earlier simulation in the process loaded the engine. On a ManualClock the clock is held
+   * until it settles, and while the engine works (lib/node/duplex.ts): virtual time does not
+   * move while real work that decides what happens next is pending.
+   */
+  #secure(params: unknown, o: SecureOptions): Promise<SecureHandshake> {
+    const clock: Clock = this.clock;
+    const busy = clock instanceof ManualClock ? (this.#busy ??= { hold: () => clock._hold(), release: () => clock._release() }) : null;
+    busy?.hold();
+    const p = (tlsEngine ??= import("../node/tls-engine.js")).then((m) => m.secureWithNodeTls(params, o, busy));
+    if (busy !== null) {
+      const release = () => busy.release();
+      void p.then(release, release);
+    }
+    return p;
+  }
+
   // ---- datagrams -----------------------------------------------------------------------
 
   /** Port 0: the next free ephemeral datagram port of `host`. */
@@ -365,11 +395,12 @@ export class SimNetwork<C extends Clock = ManualClock> {
 
   #log(line: string): void {
     const obs = this.#observers;
-    for (let i = 0; i < obs.length; i++) obs[i]!._trace(line);
+    for (let i = 0; i < obs.length; i++) obs[i]!(line);
   }
 
   #streamOf(fn: string, skt: unknown): SimStream {
-    const raw = skt instanceof CopasSocket ? skt.socket : skt;
+    const inner = (skt as { socket?: unknown } | null)?.socket; // a copas-wrapped socket
+    const raw = !(skt instanceof Selectable) && inner instanceof Selectable ? inner : skt;
     const s = (raw as { _stream?: unknown } | null)?._stream;
     if (!(s instanceof SimStream) || s._fabric !== this.#fabric) {
       check.fail(fn, "skt", "a connected TCP socket of this SimNetwork", skt);

@@ -250,6 +250,13 @@ export class SimStream implements StreamLike {
     return this;
   }
 
+  /** Closes this end with a reset (SO_LINGER 0): undelivered data both ways is dropped, the peer sees ECONNRESET. */
+  resetAndDestroy(): this {
+    if (this.destroyed) return this;
+    this.#drop(codeError("connection reset by peer", "ECONNRESET"));
+    return this;
+  }
+
   pause(): this {
     this.#paused = true;
     return this;

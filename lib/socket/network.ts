@@ -2,6 +2,7 @@
 // `net`; `copas/sim` provides an in-memory one with the same shape, so the socket classes, the
 // receive patterns and the dispatcher are the same code in both.
 
+import type { PeerCertificate } from "node:tls";
 import type { Clock } from "../common/clock.js";
 
 /** The part of `net.Socket` a TCP object uses. Events: connect, data, end, drain, error, close. */
@@ -16,6 +17,8 @@ export interface StreamLike {
   resume(): unknown;
   end(): unknown;
   destroy(): unknown;
+  /** Closes with a reset (SO_LINGER 0), dropping unsent data; without it, `destroy` is used. */
+  resetAndDestroy?(): unknown;
   setNoDelay(noDelay?: boolean): unknown;
   setKeepAlive(enable?: boolean, initialDelay?: number): unknown;
   readonly remoteAddress?: string | undefined;
@@ -24,6 +27,11 @@ export interface StreamLike {
   readonly localAddress?: string | undefined;
   readonly localPort?: number | undefined;
   readonly destroyed: boolean;
+  /**
+   * The error that broke the stream, once known, even before its "error" event (Node sets it
+   * when a write fails, and emits the event a tick later). Optional: null or absent while fine.
+   */
+  readonly errored?: Error | null;
 }
 
 /** A listening socket. */
@@ -69,6 +77,55 @@ export interface DatagramLike {
   dropMembership(group: string, iface?: string): unknown;
 }
 
+/** SNI set by `skt:sni(names, strict)`: a server name (client), or names to parameters (server). */
+export interface Sni {
+  names: unknown;
+  strict: boolean;
+}
+
+/** What `Network.secure` is told besides the TLS parameters. */
+export interface SecureOptions {
+  /** The side this end plays when the parameters do not say (LuaSec's `mode`): true for server. */
+  server: boolean;
+  /** SNI given by `skt:sni()` (or the `sni` of `{ wrap, sni }`), else null. */
+  sni: Sni | null;
+  /** Client: the host name the socket was connected to (SNI, certificate check), else null. */
+  host: string | null;
+}
+
+/**
+ * A secured connection's stream: plain text in and out (the StreamLike a TCP object uses), and
+ * what the handshake agreed on. `tls.TLSSocket` is one.
+ */
+export interface TlsStreamLike extends StreamLike {
+  readonly alpnProtocol?: string | false | null;
+  /** Server side: the name the client asked for (SNI). */
+  readonly servername?: string | false | null;
+  /** True when the peer's certificate was verified. */
+  readonly authorized: boolean;
+  readonly authorizationError?: Error | string | null;
+  /** The peer's certificate; an empty object or null when it sent none. */
+  getPeerCertificate(): PeerCertificate | null;
+  getProtocol(): string | null;
+  getCipher(): { name: string; bits?: number };
+}
+
+/** How a handshake ended: `(null, stream)`, or `(reason, null, code)` (code: the engine's, if any). */
+export type SecureDone = (err: string | null, tls: TlsStreamLike | null, code?: string) => void;
+
+/** One TLS handshake a network prepared, its parameters already checked. */
+export interface SecureHandshake {
+  /**
+   * Starts it over `stream`, a connection's plain stream (paused, no listener left on it);
+   * `pending`: bytes already read from it and not consumed (a ClientHello, say), read first.
+   * Calls `done` exactly once unless aborted, possibly before returning. On success the TLS
+   * stream is handed over in that call, so a listener attached then misses no event.
+   */
+  start(stream: StreamLike, pending: Buffer, done: SecureDone): void;
+  /** Abandons it (a timeout, a removed thread): the connection is dropped, `done` not called. */
+  abort(): void;
+}
+
 /** What a LuaSocket layer runs on. */
 export interface Network {
   /** Name used in messages: "real" or "sim". */
@@ -79,6 +136,30 @@ export interface Network {
   listen(o: ListenOptions): Promise<[ListenerLike, null] | [null, string]>;
   /** Makes an unbound datagram socket (optional: a network without UDP leaves it out). */
   datagram?(o: { type: "udp4" | "udp6"; reuseAddr: boolean; ipv6Only: boolean }): DatagramLike;
+  /**
+   * Optional: TLS (`copas.dohandshake`, wrapped sockets with sslparams). Checks `params`
+   * (LuaSec's wrap table, or whatever else this network's TLS engine takes), throwing on bad
+   * ones before any connection is touched, and prepares a handshake. A network that loads its
+   * TLS engine on first use may give a Promise of the handshake instead. Without `secure`,
+   * handshakes fail with an error naming the network.
+   */
+  secure?(params: unknown, o: SecureOptions): SecureHandshake | PromiseLike<SecureHandshake>;
+}
+
+/** "the real network", "the simulated network", or "the network 'kind'": for messages. */
+export function networkName(n: Network): string {
+  return n.kind === "real" ? "the real network" : n.kind === "sim" ? "the simulated network" : `the network '${n.kind}'`;
+}
+
+const BAD_HOST = /[\x00-\x20\x7f]/;
+
+/**
+ * True for a host no name or address can be: one with a control character or a space. Such a
+ * host fails at once with "host not found" (LuaSocket resolves synchronously), rather than
+ * after a trip through Node's resolver.
+ */
+export function badHost(host: string): boolean {
+  return BAD_HOST.test(host);
 }
 
 /** Maps a Node error to LuaSocket's string for it. */

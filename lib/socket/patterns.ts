@@ -65,20 +65,22 @@ export class ByteQueue {
 
   /**
    * Removes the next line (through "\n") and gives it as a latin1 string without the "\n",
-   * or null when no whole line is queued. Fast path: a line inside the head chunk is decoded
-   * straight from it, with no intermediate Buffer.
+   * or null when no whole line of at most `limit` bytes is queued (nothing is removed then).
+   * Fast path: a line inside the head chunk is decoded straight from it, with no intermediate
+   * Buffer.
    */
-  lineLatin1(): string | null {
+  lineLatin1(limit: number): string | null {
     if (this.length === 0) return null;
     const c = this.#chunks[this.#head]!;
     const at = c.indexOf(NL, this.#off);
     if (at !== -1) {
+      if (at - this.#off > limit) return null;
       const s = latin1(c, this.#off, at);
       this.#advance(at + 1 - this.#off, c.length - this.#off);
       return s;
     }
     const i = this.indexOf(NL);
-    if (i === -1) return null;
+    if (i === -1 || i > limit) return null;
     const s = latin1(this.take(i), 0, i);
     this.take(1);
     return s;
@@ -167,14 +169,56 @@ function latin1(b: Buffer, start: number, end: number): string {
 export const P_LINE = -1;
 export const P_ALL = -2;
 
+const STAR = 42;
+const L = 108;
+const A = 97;
+
+/**
+ * `"*l"` (default), `"*a"` or a byte count. As LuaSocket, only a string's first two characters
+ * count, so `"*line"` and `"*all"` work; `"l"` and `"a"` (Lua 5.4's `io.read` style) are taken
+ * too. A count is a finite number >= 0 (a fraction is truncated, as LuaSocket's cast).
+ */
 export function parsePattern(fn: string, pattern: unknown): number {
-  if (pattern === undefined || pattern === null || pattern === "*l" || pattern === "l") return P_LINE;
-  if (pattern === "*a" || pattern === "a") return P_ALL;
-  if (typeof pattern === "number" && pattern >= 0 && !Number.isNaN(pattern)) return Math.floor(pattern);
+  if (pattern === undefined || pattern === null) return P_LINE;
+  if (typeof pattern === "string") {
+    if (pattern.charCodeAt(0) === STAR) {
+      const c = pattern.charCodeAt(1);
+      if (c === L) return P_LINE;
+      if (c === A) return P_ALL;
+    } else if (pattern === "l") return P_LINE;
+    else if (pattern === "a") return P_ALL;
+  } else if (typeof pattern === "number" && pattern >= 0 && pattern !== Infinity) return Math.floor(pattern);
   throw new TypeError(
-    `${fn}: bad argument 'pattern' (expected "*l", "l", "*a", "a" or a byte count >= 0, got ${JSON.stringify(pattern)})`,
+    `${fn}: bad argument 'pattern' (expected "*l", "*a" (only the first two characters count; "l" and "a" too) or a finite byte count >= 0, got ${check.describe(pattern)})`,
   );
 }
+
+/** True for a pattern that reads until closed ("*a", "*all", "a"): what copas's receive op asks. */
+export function isAllPattern(pattern: unknown): boolean {
+  return typeof pattern === "string" && (pattern === "a" || (pattern.charCodeAt(0) === STAR && pattern.charCodeAt(1) === A));
+}
+
+/**
+ * Default bound of the longest line a `"*l"` receive assembles (bytes, prefix included; "\r"s
+ * dropped are not counted); `setoption("max-line-size", n)`. The peer decides a line's length,
+ * so this bound is tight: far above what line protocols use (HTTP servers cap a header line at
+ * 8-16 KiB, SMTP at 1,000 bytes), and 1,000 hostile connections pin at most 1 GiB.
+ */
+export const DEFAULT_MAX_LINE = 1024 * 1024;
+/**
+ * Default bound of a byte count and of what `"*a"` gathers (bytes, prefix included);
+ * `setoption("max-receive-size", n)`. The program picks a count, so this one is loose: whole
+ * transfers fit (Copas's own large-transfer test receives 50 MB in one count), yet a peer that
+ * never closes cannot grow an `"*a"` without end, and every result stays far below V8's
+ * string limit (no RangeError out of a receive).
+ */
+export const DEFAULT_MAX_RECEIVE = 64 * 1024 * 1024;
+/** Largest `max-line-size` and `max-receive-size`: V8's longest string (2^29 - 24 characters). */
+export const MAX_RECEIVE_LIMIT = 2 ** 29 - 24;
+/** A receive's error when a line grows past `max-line-size` without its "\n". */
+export const ERR_LINE_TOO_LONG = "line too long";
+/** A receive's error when a byte count, or what "*a" gathered, is over `max-receive-size`. */
+export const ERR_TOO_LARGE = "size too large";
 
 function stripCR(b: Buffer): Buffer {
   if (b.indexOf(CR) === -1) return b;
@@ -204,6 +248,22 @@ export function join(prefix: Data | null | undefined, b: Buffer, enc: Encoding):
   return Buffer.from(prefix).toString(enc) + s;
 }
 
+const NON_LATIN1 = /[^\x00-\xff]/;
+
+/**
+ * A string sent on a latin1 (or "buffer") socket is one byte per character: a character above
+ * U+00FF has no such byte, and Node would silently keep only its low byte. So it is a
+ * TypeError, and nothing is sent.
+ */
+export function checkLatin1(fn: string, data: string): void {
+  if (!NON_LATIN1.test(data)) return;
+  const at = data.search(NON_LATIN1);
+  const code = data.codePointAt(at)!.toString(16).toUpperCase().padStart(4, "0");
+  throw new TypeError(
+    `${fn}: bad argument 'data' (a latin1 socket sends one byte per character, and the character U+${code} at index ${at} is above U+00FF; use setencoding("utf8") or send a Buffer)`,
+  );
+}
+
 /** Encodes data to send as bytes (strings by the socket's encoding; "buffer" sends latin1). */
 export function toBytes(data: Data, enc: Encoding): Buffer {
   if (typeof data === "string") return Buffer.from(data, enc === "utf8" ? "utf8" : "latin1");
@@ -230,8 +290,33 @@ function partialBytes(q: ByteQueue, enc: Encoding): number {
 }
 
 /**
+ * How many more bytes a result with this prefix may take under `max`. Exact except for a
+ * utf8 string prefix, whose byte length costs a pass over it: then an upper bound of its bytes
+ * (3 per UTF-16 unit) is used while everything queued fits anyway.
+ */
+function room(prefix: Data | null | undefined, enc: Encoding, queued: number, max: number): number {
+  if (prefix === null || prefix === undefined) return max;
+  if (typeof prefix !== "string" || enc !== "utf8") return max - prefix.length;
+  const upper = prefix.length * 3;
+  if (upper + queued <= max) return max - upper;
+  return max - Buffer.byteLength(prefix, "utf8");
+}
+
+/** `n` (<= q.length), moved back so that a utf8 result does not end inside a character. */
+function cut(q: ByteQueue, n: number, enc: Encoding): number {
+  if (n <= 0) return 0;
+  if (enc === "utf8") {
+    for (let k = 0; k < 3 && n > 0 && (q.byteAt(n) & 0xc0) === 0x80; k++) n--;
+  }
+  return n;
+}
+
+/**
  * One non-blocking receive. `closedErr` is null while the stream is open, else the error to
  * report once the queue cannot satisfy the pattern ("closed", or another LuaSocket string).
+ * `maxLine` bounds a line and `maxSize` a count or "*a" (prefix included): past them the result
+ * is `[null, "line too long" | "size too large", partial]`, the partial cut at the bound (a
+ * count over it takes nothing); what follows stays queued.
  */
 export function receiveFrom(
   q: ByteQueue,
@@ -239,11 +324,15 @@ export function receiveFrom(
   prefix: Data | null | undefined,
   closedErr: string | null,
   enc: Encoding,
+  maxLine: number = DEFAULT_MAX_LINE,
+  maxSize: number = DEFAULT_MAX_RECEIVE,
 ): ReceiveResult<Data> {
   if (pat === P_LINE) {
+    const left = room(prefix, enc, q.length, maxLine);
+    if (left < 0) return [null, ERR_LINE_TOO_LONG, join(prefix, EMPTY, enc)];
     if (enc === "latin1") {
       // The common case: latin1 lines. "\r" is dropped wherever it is, as LuaSocket does.
-      const line = q.lineLatin1();
+      const line = q.lineLatin1(left);
       if (line !== null) {
         const l = line.indexOf("\r") === -1 ? line : line.replaceAll("\r", "");
         return [prefix === null || prefix === undefined ? l : join(prefix, EMPTY, enc) + l, null, null];
@@ -251,15 +340,19 @@ export function receiveFrom(
       if (q.length === 0) return [null, closedErr ?? "timeout", join(prefix, EMPTY, enc)];
     }
     const i = q.indexOf(NL);
-    if (i !== -1) {
+    if (i !== -1 && i <= left) {
       const line = stripCR(q.take(i));
       q.take(1);
       return [join(prefix, line, enc), null, null];
     }
+    // Enforced as the line grows: no partial line longer than `max` is ever assembled.
+    if (i !== -1 || q.length > left) return [null, ERR_LINE_TOO_LONG, join(prefix, stripCR(q.take(cut(q, left, enc))), enc)];
     const part = join(prefix, stripCR(q.take(closedErr === null ? partialBytes(q, enc) : q.length)), enc);
     return [null, closedErr ?? "timeout", part];
   }
   if (pat === P_ALL) {
+    const left = room(prefix, enc, q.length, maxSize);
+    if (q.length > left || left < 0) return [null, ERR_TOO_LARGE, join(prefix, q.take(cut(q, left, enc)), enc)];
     if (closedErr !== null) {
       if (q.length > 0) return [join(prefix, q.takeAll(), enc), null, null];
       return [null, closedErr, join(prefix, EMPTY, enc)];
@@ -267,9 +360,12 @@ export function receiveFrom(
     return [null, "timeout", join(prefix, q.take(partialBytes(q, enc)), enc)];
   }
   const have = prefixBytes(prefix, enc);
+  // A prefix that already holds the count is the result, with no read (LuaSocket's buffer.c).
   if (have > 0 && pat <= have) return [join(prefix, EMPTY, enc), null, null];
+  if (pat > maxSize) return [null, ERR_TOO_LARGE, join(prefix, EMPTY, enc)];
   const wanted = pat - have;
-  if (q.length >= wanted) return [join(prefix, q.take(wanted), enc), null, null];
+  // receive(0) reads first, as LuaSocket: "" only when something is queued.
+  if (q.length >= wanted && (wanted > 0 || q.length > 0)) return [join(prefix, q.take(wanted), enc), null, null];
   const part = join(prefix, q.take(closedErr === null ? partialBytes(q, enc) : q.length), enc);
   return [null, closedErr ?? "timeout", part];
 }

@@ -1,5 +1,4 @@
 import * as check from "../common/check.js";
-import type { Thread } from "../core/trampoline.js";
 
 /** Direction of interest. */
 export const READ = 0;
@@ -8,7 +7,7 @@ export type Direction = typeof READ | typeof WRITE;
 
 /** Told when a watched socket becomes ready. Watches are one-shot: re-arm after each call. */
 export interface Watcher {
-  _ready(s: Selectable, dir: Direction): void;
+  ready(s: Selectable, dir: Direction): void;
 }
 
 /**
@@ -18,9 +17,6 @@ export interface Watcher {
  * `_readable()`/`_writable()`, and only when the answer is no does it leave itself in `_rw`/`_ww`;
  * the socket clears the slot and calls it back on the next change. So an idle socket costs
  * nothing per step, whatever the number of open sockets.
- *
- * The `_c*` fields are bookkeeping owned by the dispatcher that serves the socket (queues of
- * waiting threads, names, copas timeouts); they live here so the hot path needs no map lookup.
  */
 export abstract class Selectable {
   /** Read watcher (the dispatcher's), called once when the socket becomes readable, then cleared. */
@@ -34,20 +30,12 @@ export abstract class Selectable {
   _srw: Watcher | null = null;
   _sww: Watcher | null = null;
 
-  /** Threads blocked reading (FIFO); null when none ever waited. */
-  _crq: Thread[] | null = null;
-  /** Threads blocked writing or connecting (FIFO). */
-  _cwq: Thread[] | null = null;
-  /** Name given by `setsocketname` or by `addserver`. */
-  _cname: string | null = null;
-  /** Copas timeouts (seconds; Infinity: none) for connect, send and receive. */
-  _cto: [number, number, number] | null = null;
-  /** Server handler, when added with `addserver`. */
-  _chandler: ((skt: never) => unknown) | null = null;
-  /** Accepted clients so far, for names "<server>:client_N". */
-  _cclients = 0;
-  /** The wrapped (copas) socket made for this one, so wrapping twice gives the same object. */
-  _cwrapped: object | null = null;
+  /**
+   * The slot of the dispatcher that serves this socket (lib/core/socket-state.ts): its waiting
+   * threads, name, timeouts. The socket layer never reads it; it lives here so the hot path
+   * needs no map lookup.
+   */
+  _slot: object | null = null;
 
   /** Identity of the network this socket lives on (the real one, or a SimNetwork). */
   abstract readonly _network: object;
@@ -74,12 +62,12 @@ export abstract class Selectable {
     const w = this._rw;
     if (w !== null) {
       this._rw = null;
-      w._ready(this, READ);
+      w.ready(this, READ);
     }
     const x = this._srw;
     if (x !== null) {
       this._srw = null;
-      x._ready(this, READ);
+      x.ready(this, READ);
     }
   }
 
@@ -88,12 +76,12 @@ export abstract class Selectable {
     const w = this._ww;
     if (w !== null) {
       this._ww = null;
-      w._ready(this, WRITE);
+      w.ready(this, WRITE);
     }
     const x = this._sww;
     if (x !== null) {
       this._sww = null;
-      x._ready(this, WRITE);
+      x.ready(this, WRITE);
     }
   }
 }

@@ -63,7 +63,7 @@ function selectOn(
     let timer: unknown = null;
     // select's own watcher slots (_srw/_sww): a dispatcher watching the same sockets keeps its own.
     const watcher: Watcher = {
-      _ready(_s: Selectable, _dir: Direction) {
+      ready(_s: Selectable, _dir: Direction) {
         finish();
       },
     };
@@ -103,7 +103,11 @@ export function makeSocketModule(network: Network): SocketModule {
       const p = check.port("socket.bind", "port", port);
       const b = check.optNumber("socket.bind", "backlog", backlog);
       const s = new TcpSocket(network, host === "*" ? 4 : familyFor(host));
-      s.bind(host, p);
+      const [bound, berr] = s.bind(host, p);
+      if (bound === null) {
+        s.close();
+        return [null, berr];
+      }
       const [ok, err] = await s.listen(b ?? 511);
       if (ok === null) {
         s.close();

@@ -8,11 +8,22 @@
 // `recv-buffer-size` the stream is paused, so the OS stops reading and the peer is slowed) and
 // unsent bytes (over `send-buffer-size`, send takes only what fits and says "timeout").
 
-import { ByteQueue, parsePattern, receiveFrom, toBytes, type Encoding, checkEncoding } from "./patterns.js";
-import { errorString, type ListenerLike, type Network, type StreamLike } from "./network.js";
+import {
+  ByteQueue,
+  DEFAULT_MAX_LINE,
+  DEFAULT_MAX_RECEIVE,
+  MAX_RECEIVE_LIMIT,
+  checkEncoding,
+  checkLatin1,
+  parsePattern,
+  receiveFrom,
+  toBytes,
+  type Encoding,
+} from "./patterns.js";
+import { badHost, errorString, type ListenerLike, type Network, type StreamLike } from "./network.js";
 import { Selectable } from "./select.js";
 import * as check from "../common/check.js";
-import type { Data, OkResult, ReceiveResult, SendResult } from "../common/types.js";
+import type { Data, OkResult, Pattern, ReceiveResult, SendResult } from "../common/types.js";
 
 type Kind = "master" | "client" | "server";
 type Family = 4 | 6 | 0;
@@ -25,6 +36,15 @@ function ignore(): void {}
 export const DEFAULT_SEND_BUFFER = 64 * 1024;
 /** Default bound of unread bytes per socket (bytes); `setoption("recv-buffer-size", n)`. */
 export const DEFAULT_RECV_BUFFER = 64 * 1024;
+/**
+ * Seconds `close()` lets unsent data drain before it resets the connection, unless
+ * `setoption("linger", { on: true, timeout })` says otherwise. Only the port's own buffer is
+ * waited for (at most `send-buffer-size` bytes above what the kernel holds): a peer that does
+ * not take that much in 10 s is stalled or gone, and the descriptor must not wait on it.
+ */
+export const DEFAULT_CLOSE_LINGER = 10;
+/** Largest buffer bound `setoption` takes (bytes). */
+const MAX_BUFFER_SIZE = 2 ** 31 - 1;
 
 const enum Conn {
   Idle,
@@ -34,6 +54,20 @@ const enum Conn {
   /** Connected and reported. */
   Reported,
   Failed,
+}
+
+/** A boolean option's value (LuaSocket takes nothing else). */
+function bool(v: unknown): boolean {
+  if (typeof v !== "boolean") check.fail("setoption", "value", "a boolean", v);
+  return v;
+}
+
+/** A size option's value: an integer from 1 to `max` bytes. */
+function size(v: unknown, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
+    check.fail("setoption", "value", `an integer from 1 to ${max} (bytes)`, v);
+  }
+  return v;
 }
 
 function familyOf(f: string | undefined): string {
@@ -61,6 +95,18 @@ export class TcpSocket extends Selectable {
   #sendLimit = DEFAULT_SEND_BUFFER;
   #recvLimit = DEFAULT_RECV_BUFFER;
   #paused = false;
+  /** Own shutdown of the sending side ("send" or "both"): sends fail with "closed". */
+  #wrShut = false;
+  /** True once the data sent before the own shutdown of the sending side was flushed. */
+  #drained = false;
+  /** Own shutdown of the receiving side ("receive" or "both"): receives end at the queue. */
+  #rdShut = false;
+  /** Longest line a receive assembles; `setoption("max-line-size", n)`. */
+  #maxLine = DEFAULT_MAX_LINE;
+  /** Largest byte count or "*a" result; `setoption("max-receive-size", n)`. */
+  #maxReceive = DEFAULT_MAX_RECEIVE;
+  /** The timer that resets a closing connection whose data did not drain in time. */
+  #lingerTimer: unknown = null;
   #rx = 0;
   #tx = 0;
   #born: number;
@@ -68,6 +114,10 @@ export class TcpSocket extends Selectable {
   #opts: Record<string, unknown> | null = null;
   /** The write callback that wakes a waiting sender; made the first time the buffer fills. */
   #flushed: (() => void) | null = null;
+  /** Made by a server's accept (a TLS handshake then plays the server by default). */
+  #accepted = false;
+  /** The host name given to `connect` (TLS: the name to ask for and check). */
+  #host: string | null = null;
 
   /** @internal use socket.tcp() and friends. */
   constructor(network: Network, family: Family, kind: Kind = "master", stream: StreamLike | null = null) {
@@ -94,6 +144,9 @@ export class TcpSocket extends Selectable {
   }
 
   #onData(chunk: Buffer): void {
+    // Both directions shut: no new input is taken (the stream is paused; this is what Node had
+    // read already).
+    if (this.#rdShut && this.#wrShut) return;
     this.#q.push(chunk);
     this.#rx += chunk.length;
     if (!this.#paused && this.#q.length > this.#recvLimit) {
@@ -135,13 +188,13 @@ export class TcpSocket extends Selectable {
   // ---- readiness (Selectable) ----------------------------------------------------------
 
   _readable(): boolean {
-    if (this.#closed || this.#err !== null || this.#eof) return true;
+    if (this.#closed || this.#err !== null || this.#eof || this.#rdShut) return true;
     if (this.#kind === "server") return this.#backlog.length > 0;
     return this.#q.ready;
   }
 
   _writable(): boolean {
-    if (this.#closed || this.#err !== null) return true;
+    if (this.#closed || this.#err !== null || this.#wrShut) return true;
     if (this.#conn === Conn.Pending) return false;
     if (this.#conn === Conn.Done || this.#conn === Conn.Failed) return true;
     const s = this.#stream;
@@ -156,6 +209,7 @@ export class TcpSocket extends Selectable {
     const p = check.port("bind", "port", port);
     if (this.#closed) return [null, "closed"];
     if (this.#kind !== "master") return [null, "already connected"];
+    if (badHost(host)) return [null, "host not found"];
     this.#bind = { host, port: p };
     return [1, null];
   }
@@ -203,8 +257,13 @@ export class TcpSocket extends Selectable {
     if (s === undefined) return [null, "timeout"];
     const c = new TcpSocket(this._network, this.#family, "client", s);
     c.#conn = Conn.Reported;
+    c.#accepted = true;
     c.#recvLimit = this.#recvLimit;
     c.#sendLimit = this.#sendLimit;
+    c.#maxLine = this.#maxLine;
+    c.#maxReceive = this.#maxReceive;
+    // The kernel copies a listener's SO_LINGER to the connections it accepts.
+    if (this.#opts !== null) c.#options().linger = this.#opts.linger;
     return [c, null];
   }
 
@@ -221,7 +280,9 @@ export class TcpSocket extends Selectable {
     switch (this.#conn) {
       case Conn.Idle: {
         if (this.#kind !== "master") return [null, "already connected"];
+        if (badHost(host)) return [null, "host not found"];
         this.#conn = Conn.Pending;
+        this.#host = host;
         const s = this._network.connect({
           host,
           port: p,
@@ -248,51 +309,58 @@ export class TcpSocket extends Selectable {
 
   /**
    * Receives by pattern: `"*l"` (default) a line without "\n" and "\r"; `"*a"` everything until
-   * closed; a number, that many bytes (the prefix's length included, as LuaSocket).
-   * Gives `[data, null, null]` or `[null, err, partial]`, err "timeout" or "closed".
+   * closed; a number, that many bytes (the prefix's length included, as LuaSocket). Only a
+   * pattern's first two characters count (`"*line"`, `"*all"`).
+   * Gives `[data, null, null]` or `[null, err, partial]`, err "timeout" or "closed", or past the
+   * bounds "line too long" (`max-line-size`) / "size too large" (`max-receive-size`), the
+   * rest staying queued so the connection remains usable.
+   * After `close()` or `shutdown("receive")` the bytes already queued are still served.
    */
-  receive(pattern?: "*l" | "l" | "*a" | "a" | number, prefix?: Data | null): ReceiveResult<Data> {
+  receive(pattern?: Pattern, prefix?: Data | null): ReceiveResult<Data> {
     const pat = parsePattern("receive", pattern);
     if (prefix !== undefined && prefix !== null && typeof prefix !== "string" && !(prefix instanceof Uint8Array)) {
       check.fail("receive", "prefix", "a string, a Uint8Array, null or undefined", prefix);
     }
-    if (this.#closed) return [null, "closed", null];
     if (this.#kind !== "client") {
+      if (this.#closed) return [null, "closed", null];
       if (this.#kind === "master" && this.#conn === Conn.Pending) return [null, "timeout", prefix ?? null];
       return [null, "closed", null];
     }
-    const closedErr = this.#err ?? (this.#eof ? "closed" : null);
-    const r = receiveFrom(this.#q, pat, prefix, closedErr, this.#enc);
-    if (this.#paused && this.#q.length <= this.#recvLimit) {
-      this.#paused = false;
-      this.#stream!.resume();
-    }
+    const closedErr = this.#closed || this.#rdShut ? "closed" : (this.#err ?? (this.#eof ? "closed" : null));
+    const r = receiveFrom(this.#q, pat, prefix, closedErr, this.#enc, this.#maxLine, this.#maxReceive);
+    if (this.#paused && this.#q.length <= this.#recvLimit) this.#resume();
     return r;
   }
 
   /**
    * Sends bytes `i..j` of `data` (1-based, inclusive, negative from the end; as LuaSocket).
    * Takes what fits in the send buffer: `[j, null, null]` when all of it did, else
-   * `[null, "timeout", lastIndexTaken]`; `[null, "closed", i - 1]` on a closed connection.
+   * `[null, "timeout", lastIndexTaken]`; `[null, "closed", i - 1]` on a closed connection (an
+   * empty range gives `[i - 1, null, null]` even then: LuaSocket makes no system call for it).
+   * A string for a latin1 socket must be one byte per character (else a TypeError).
    */
   send(data: Data, i?: number | null, j?: number | null): SendResult {
-    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
-      check.fail("send", "data", "a string or a Uint8Array", data);
-    }
-    check.optNumber("send", "i", i);
-    check.optNumber("send", "j", j);
-    const asString = typeof data === "string" && this.#enc !== "utf8";
+    let asString: boolean;
+    if (typeof data === "string") {
+      asString = this.#enc !== "utf8";
+      if (asString) checkLatin1("send", data);
+    } else if (data instanceof Uint8Array) asString = false;
+    else check.fail("send", "data", "a string or a Uint8Array", data);
     const bytes: string | Buffer = asString ? (data as string) : toBytes(data, this.#enc);
     const size = bytes.length;
-    let start = Math.trunc(i ?? 1);
-    let end = Math.trunc(j ?? -1);
+    let start = i === undefined || i === null ? 1 : Math.trunc(check.finite("send", "i", i));
+    let end = j === undefined || j === null ? -1 : Math.trunc(check.finite("send", "j", j));
     if (start < 0) start = size + start + 1;
     if (end < 0) end = size + end + 1;
     if (start < 1) start = 1;
     if (end > size) end = size;
-    const s = this.#stream;
-    if (this.#closed || this.#err !== null || s === null || s.destroyed) return [null, "closed", start - 1];
+    // An empty range makes no system call in LuaSocket: [i - 1] even on a closed socket.
     if (start > end) return [start - 1, null, null];
+    const s = this.#stream;
+    if (this.#closed || this.#wrShut || this.#err !== null || s === null || s.destroyed) return [null, "closed", start - 1];
+    // A failed write breaks the stream at once, its "error" event follows a tick later: until
+    // then, sends would be taken and dropped (TLS to a peer that closed: a whole transfer).
+    if (s.errored) return [null, (this.#err = errorString(s.errored)), start - 1];
     if (this.#conn === Conn.Pending) return [null, "timeout", start - 1];
     const space = this.#sendLimit - s.writableLength;
     if (space <= 0) return [null, "timeout", start - 1];
@@ -308,12 +376,21 @@ export class TcpSocket extends Selectable {
     // sender is woken exactly once, when there is room again.
     if (s.writableLength + n >= this.#sendLimit) s.write(chunk, "latin1", (this.#flushed ??= () => this._fireWrite()));
     else s.write(chunk, "latin1");
+    // The OS refused these very bytes (EPIPE, ECONNRESET: the peer is gone; Node reports it
+    // only later): nothing was sent, as LuaSocket's send would say.
+    if (s.errored) return [null, (this.#err = errorString(s.errored)), start - 1];
     this.#tx += n;
     if (n === want) return [end, null, null];
     return [null, "timeout", start - 1 + n];
   }
 
-  /** Closes the socket; unsent data is still flushed to the peer. Always `1`. */
+  /**
+   * Closes the socket. Unsent data is still flushed to the peer, for at most the linger time
+   * (`DEFAULT_CLOSE_LINGER` seconds, or `setoption("linger", { on: true, timeout })`); what is
+   * left then is dropped and the connection reset, so the peer sees an error rather than a
+   * clean end. Linger `{ on: true, timeout: 0 }` resets at once. Bytes already received stay
+   * to be received. Always `1`.
+   */
   close(): 1 {
     if (this.#closed) return 1;
     this.#closed = true;
@@ -323,10 +400,25 @@ export class TcpSocket extends Selectable {
       s.removeAllListeners("end");
       s.removeAllListeners("connect");
       s.removeAllListeners("close");
-      if (s.writableLength === 0 && !this._flushOnClose) s.destroy();
+      const linger = this.#opts?.linger as { on: boolean; timeout: number } | undefined;
+      const limit = linger?.on ? linger.timeout : DEFAULT_CLOSE_LINGER;
+      const pending = this.#wrShut ? !this.#drained : s.writableLength > 0 || this._flushOnClose;
+      if (limit === 0 && linger?.on) this.#reset();
+      else if (!pending || s.destroyed || s.errored) s.destroy();
       else {
-        s.write(EMPTY, "latin1", () => s.destroy());
-        s.end();
+        // Input that arrives meanwhile is read and dropped: left unread in the kernel, it would
+        // make the final close a reset that destroys the data being flushed.
+        s.on("data", ignore);
+        s.resume();
+        if (!this.#wrShut) {
+          s.write(EMPTY, "latin1", () => this.#finishClose());
+          s.end();
+        }
+        // else #shutFlushed finishes it
+        this.#lingerTimer = this._network.clock.setTimer(limit, () => {
+          this.#lingerTimer = null;
+          this.#reset();
+        });
       }
     }
     if (this.#listener !== null) {
@@ -335,24 +427,80 @@ export class TcpSocket extends Selectable {
     }
     for (const b of this.#backlog) b.destroy();
     this.#backlog.length = 0;
-    this.#q.clear();
     this._fireRead();
     this._fireWrite();
     return 1;
   }
 
-  /** Half-closes: "send" (FIN after flushing), "receive", or "both" (default). Gives `1`. */
+  /** Reads from the OS again, unless no input may be taken any more. */
+  #resume(): void {
+    if (this.#closed || (this.#rdShut && this.#wrShut) || this.#stream === null) return;
+    this.#paused = false;
+    this.#stream.resume();
+  }
+
+  /** The flush after close is over: the descriptor goes. */
+  #finishClose(): void {
+    const t = this.#lingerTimer;
+    if (t !== null) {
+      this.#lingerTimer = null;
+      this._network.clock.clearTimer(t);
+    }
+    this.#stream?.destroy();
+  }
+
+  /**
+   * Drops unsent data and resets the connection (SO_LINGER 0), where the stream can; else it
+   * just destroys it (a TLS stream has no TCP handle of its own: Node throws, and the peer sees
+   * the TLS stream cut without close_notify, an error too).
+   */
+  #reset(): void {
+    const s = this.#stream;
+    if (s === null || s.destroyed) return;
+    if (s.resetAndDestroy !== undefined) {
+      try {
+        s.resetAndDestroy();
+        return;
+      } catch {
+        // ERR_INVALID_HANDLE_TYPE
+      }
+    }
+    s.destroy();
+  }
+
+  #shutFlushed = (): void => {
+    this.#drained = true;
+    if (this.#closed) this.#finishClose();
+  };
+
+  /**
+   * Half-closes: "send" (FIN after flushing; later sends fail with "closed"), "receive" (the
+   * bytes already queued are still received, then "closed" whenever nothing is queued; as on
+   * Linux, input arriving later is still taken), or "both" (default): the queued bytes are still
+   * received, and no new input is taken (it is left unread, so close() then resets the
+   * connection, where Linux resets it as the input arrives). Gives `1`.
+   */
   shutdown(mode: "both" | "send" | "receive" = "both"): 1 {
     if (mode !== "both" && mode !== "send" && mode !== "receive") {
       check.fail("shutdown", "mode", '"both", "send" or "receive"', mode);
     }
     const s = this.#stream;
     if (s === null || this.#closed) return 1;
-    if (mode !== "receive") s.end();
+    if (mode !== "receive" && !this.#wrShut) {
+      this.#wrShut = true;
+      // Known when it is flushed, so that a close() later need not wait longer.
+      if (s.writableLength > 0 || this._flushOnClose) s.write(EMPTY, "latin1", this.#shutFlushed);
+      else this.#drained = true;
+      s.end();
+      this._fireWrite();
+    }
     if (mode !== "send") {
-      this.#eof = true;
-      this.#q.clear();
+      this.#rdShut = true;
       this._fireRead();
+    }
+    if (this.#rdShut && this.#wrShut && !this.#paused) {
+      this.#paused = true;
+      s.pause();
     }
     return 1;
   }
@@ -402,38 +550,56 @@ export class TcpSocket extends Selectable {
   }
 
   /**
-   * Options: "tcp-nodelay", "keepalive", "reuseaddr", "linger" (`{ on, timeout }`), and the
-   * bounds of this port's buffers, "send-buffer-size" and "recv-buffer-size" (bytes).
+   * Options: "tcp-nodelay", "keepalive", "reuseaddr", "reuseport" (booleans, as LuaSocket),
+   * "linger" (`{ on: boolean, timeout: seconds }`: how long `close()` lets unsent data drain;
+   * timeout 0 resets at once), and the bounds of this port's buffers (bytes):
+   * "send-buffer-size" and "recv-buffer-size" (1 to 2^31 - 1), "max-line-size" (the longest
+   * line a receive assembles) and "max-receive-size" (the largest byte count or "*a" result),
+   * both 1 to 2^29 - 24.
    */
   setoption(name: string, value?: unknown): OkResult {
     check.string("setoption", "name", name);
     const s = this.#stream;
     switch (name) {
       case "tcp-nodelay":
-        this.#options()[name] = !!value;
-        s?.setNoDelay(!!value);
+        this.#options()[name] = bool(value);
+        s?.setNoDelay(value as boolean);
         return [1, null];
       case "keepalive":
-        this.#options()[name] = !!value;
-        s?.setKeepAlive(!!value);
+        this.#options()[name] = bool(value);
+        s?.setKeepAlive(value as boolean);
         return [1, null];
       case "reuseaddr":
       case "reuseport":
-        this.#options()[name] = !!value;
+        this.#options()[name] = bool(value);
         return [1, null];
-      case "linger":
-        if (typeof value !== "object" || value === null) check.fail("setoption", "value", "a table { on, timeout }", value);
-        this.#options()[name] = value;
+      case "linger": {
+        const v = value as { on?: unknown; timeout?: unknown } | null;
+        if (
+          typeof v !== "object" ||
+          v === null ||
+          typeof v.on !== "boolean" ||
+          typeof v.timeout !== "number" ||
+          !(v.timeout >= 0 && v.timeout <= 65535)
+        ) {
+          check.fail("setoption", "value", "a table { on: boolean, timeout: seconds from 0 to 65535 }", value);
+        }
+        this.#options()[name] = { on: v.on, timeout: v.timeout };
         return [1, null];
+      }
       case "send-buffer-size":
-        this.#sendLimit = Math.max(1, check.number("setoption", "value", value));
+        this.#sendLimit = size(value, MAX_BUFFER_SIZE);
+        if (this._writable()) this._fireWrite(); // a larger bound may let a waiting sender go on
         return [1, null];
       case "recv-buffer-size":
-        this.#recvLimit = Math.max(1, check.number("setoption", "value", value));
-        if (this.#paused && this.#q.length <= this.#recvLimit) {
-          this.#paused = false;
-          s?.resume();
-        }
+        this.#recvLimit = size(value, MAX_BUFFER_SIZE);
+        if (this.#paused && this.#q.length <= this.#recvLimit) this.#resume();
+        return [1, null];
+      case "max-line-size":
+        this.#maxLine = size(value, MAX_RECEIVE_LIMIT);
+        return [1, null];
+      case "max-receive-size":
+        this.#maxReceive = size(value, MAX_RECEIVE_LIMIT);
         return [1, null];
       default:
         throw new TypeError(`setoption: bad argument 'name' (unsupported option '${name}')`);
@@ -449,8 +615,14 @@ export class TcpSocket extends Selectable {
     check.string("getoption", "name", name);
     if (name === "send-buffer-size") return [this.#sendLimit, null];
     if (name === "recv-buffer-size") return [this.#recvLimit, null];
+    if (name === "max-line-size") return [this.#maxLine, null];
+    if (name === "max-receive-size") return [this.#maxReceive, null];
     const opts = this.#options();
-    if (name in opts) return [opts[name], null];
+    if (name in opts) {
+      const v = opts[name];
+      // A copy: changing the table given back must not change the option.
+      return [name === "linger" ? { ...(v as object) } : v, null];
+    }
     throw new TypeError(`getoption: bad argument 'name' (unsupported option '${name}')`);
   }
 
@@ -493,7 +665,20 @@ export class TcpSocket extends Selectable {
     to.#enc = this.#enc;
     to.#sendLimit = this.#sendLimit;
     to.#recvLimit = this.#recvLimit;
+    to.#maxLine = this.#maxLine;
+    to.#maxReceive = this.#maxReceive;
+    if (this.#opts !== null) to.#options().linger = this.#opts.linger;
     to.#conn = Conn.Reported;
+  }
+
+  /** @internal made by a server's accept: a TLS handshake plays the server unless told. */
+  get _accepted(): boolean {
+    return this.#accepted;
+  }
+
+  /** @internal the host name given to `connect`, or null (TLS: SNI and the name checked). */
+  get _peerHost(): string | null {
+    return this.#host;
   }
 
   /** @internal used by tests and TLS: the raw stream. */

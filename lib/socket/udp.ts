@@ -7,8 +7,8 @@
 // discarded, as LuaSocket); at most `recv-backlog` datagrams wait unread, later arrivals are
 // dropped and counted (Node cannot stop reading a datagram socket, so this is the bound).
 
-import { join, toBytes, type Encoding, checkEncoding } from "./patterns.js";
-import { errorString, type DatagramLike, type Network } from "./network.js";
+import { checkEncoding, checkLatin1, join, toBytes, type Encoding } from "./patterns.js";
+import { badHost, errorString, type DatagramLike, type Network } from "./network.js";
 import { Selectable } from "./select.js";
 import * as check from "../common/check.js";
 import type { Data, OkResult } from "../common/types.js";
@@ -28,6 +28,12 @@ interface Datagram {
   data: Buffer;
   address: string;
   port: number;
+}
+
+/** A boolean option's value (LuaSocket takes nothing else). */
+function bool(v: unknown): boolean {
+  if (typeof v !== "boolean") check.fail("setoption", "value", "a boolean", v);
+  return v;
 }
 
 function familyName(f: string | number | undefined): string {
@@ -64,6 +70,8 @@ export class UdpSocket extends Selectable {
   #err: string | null = null;
   #pendingBind: ((r: OkResult) => void) | null = null;
   #closed = false;
+  /** Datagrams handed to Node and not yet sent (Node sends asynchronously). */
+  #sending = 0;
   #enc: Encoding = "latin1";
   #rx = 0;
   #tx = 0;
@@ -164,6 +172,7 @@ export class UdpSocket extends Selectable {
     const p = check.port("setsockname", "port", port);
     if (this.#closed) return Promise.resolve([null, "closed"]);
     if (this.#bound || this.#pendingBind !== null) return Promise.resolve([null, "already bound"]);
+    if (badHost(host)) return Promise.resolve([null, "host not found"]);
     const dg = this.#socket(host);
     return new Promise((resolve) => {
       this.#pendingBind = resolve;
@@ -191,6 +200,7 @@ export class UdpSocket extends Selectable {
     }
     const p = check.port("setpeername", "port", port);
     if (p === 0) return Promise.resolve([null, "invalid port"]);
+    if (badHost(host)) return Promise.resolve([null, "host not found"]);
     const dg = this.#socket(host);
     if (this.#peer !== null) {
       this.#peer = null;
@@ -231,7 +241,9 @@ export class UdpSocket extends Selectable {
   // ---- data ----------------------------------------------------------------------------
 
   #bytes(fn: string, data: unknown): Buffer {
-    if (typeof data !== "string" && !(data instanceof Uint8Array)) check.fail(fn, "data", "a string or a Uint8Array", data);
+    if (typeof data === "string") {
+      if (this.#enc !== "utf8") checkLatin1(fn, data);
+    } else if (!(data instanceof Uint8Array)) check.fail(fn, "data", "a string or a Uint8Array", data);
     return toBytes(data as Data, this.#enc);
   }
 
@@ -250,6 +262,7 @@ export class UdpSocket extends Selectable {
       throw new TypeError(`send: bad argument 'self' (expected a connected UDP object (udp{connected}), got udp{unconnected}; use sendto)`);
     }
     if (this.#tooBig(b)) return [null, "message too long"];
+    this.#sending++;
     this.#dg!.send(b, this.#onSent);
     this.#tx += b.length;
     return [b.length, null];
@@ -264,15 +277,19 @@ export class UdpSocket extends Selectable {
     if (this.#peer !== null) {
       throw new TypeError(`sendto: bad argument 'self' (expected an unconnected UDP object (udp{unconnected}), got udp{connected}; use send)`);
     }
+    if (badHost(ip)) return [null, "host not found"];
     const dg = this.#socket(ip);
     if (this.#tooBig(b)) return [null, "message too long"];
+    this.#sending++;
     dg.send(b, p, ip, this.#onSent);
     this.#tx += b.length;
     return [b.length, null];
   }
 
   // A failed send cannot be reported by the call (Node sends later); the next receive says it.
+  // After close() the last send's callback releases the Node socket.
   #onSent = (err: Error | null): void => {
+    if (--this.#sending === 0 && this.#closed) this.#release();
     if (err && !this.#closed) {
       this.#err = errorString(err);
       this._fireRead();
@@ -280,7 +297,10 @@ export class UdpSocket extends Selectable {
   };
 
   #next(fn: string, size: number | null | undefined): Datagram | string {
-    const n = check.optNumber(fn, "size", size) ?? DEFAULT_DATAGRAM_SIZE;
+    if (size !== undefined && size !== null && !(typeof size === "number" && size >= 0 && size !== Infinity)) {
+      check.fail(fn, "size", "a finite number >= 0 (bytes), null or undefined", size);
+    }
+    const n = size ?? DEFAULT_DATAGRAM_SIZE;
     if (this.#closed) return "closed";
     if (this.#q.length === this.#head) {
       const e = this.#err;
@@ -318,20 +338,17 @@ export class UdpSocket extends Selectable {
     return [join(null, d.data, this.#enc), d.address, d.port];
   }
 
-  /** Closes the object; waiting receivers see "closed". Always `1`. */
+  /**
+   * Closes the object; waiting receivers see "closed". Datagrams that `send`/`sendto` accepted
+   * still go (LuaSocket's sendto is synchronous; Node's is not): the Node socket is released
+   * once the last of them was handed to the OS. Always `1`.
+   */
   close(): 1 {
     if (this.#closed) return 1;
     this.#closed = true;
     this.#q = [];
     this.#head = 0;
-    const dg = this.#dg;
-    if (dg !== null) {
-      try {
-        dg.close();
-      } catch {
-        // already closed by Node (after an error)
-      }
-    }
+    if (this.#sending === 0) this.#release();
     const p = this.#pendingBind;
     if (p !== null) {
       this.#pendingBind = null;
@@ -340,6 +357,17 @@ export class UdpSocket extends Selectable {
     this._fireRead();
     this._fireWrite();
     return 1;
+  }
+
+  #release(): void {
+    const dg = this.#dg;
+    if (dg !== null) {
+      try {
+        dg.close();
+      } catch {
+        // already closed by Node (after an error)
+      }
+    }
   }
 
   // ---- settings ------------------------------------------------------------------------
@@ -356,22 +384,25 @@ export class UdpSocket extends Selectable {
     try {
       switch (name) {
         case "broadcast":
-          this.#opts[name] = !!value;
-          dg?.setBroadcast(!!value);
+          this.#opts[name] = bool(value);
+          dg?.setBroadcast(value as boolean);
           return [1, null];
         case "dontroute":
         case "reuseaddr":
         case "reuseport":
         case "ipv6-v6only":
-          this.#opts[name] = !!value;
+          this.#opts[name] = bool(value);
           return [1, null];
         case "ip-multicast-ttl":
-          this.#opts[name] = check.number("setoption", "value", value);
-          dg?.setMulticastTTL(value as number);
+          if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 255) {
+            check.fail("setoption", "value", "an integer from 0 to 255", value);
+          }
+          this.#opts[name] = value;
+          dg?.setMulticastTTL(value);
           return [1, null];
         case "ip-multicast-loop":
-          this.#opts[name] = !!value;
-          dg?.setMulticastLoopback(!!value);
+          this.#opts[name] = bool(value);
+          dg?.setMulticastLoopback(value as boolean);
           return [1, null];
         case "ip-add-membership":
         case "ip-drop-membership": {
@@ -385,11 +416,12 @@ export class UdpSocket extends Selectable {
           else dg.dropMembership(m.multiaddr, iface);
           return [1, null];
         }
-        case "recv-backlog": {
-          const n = check.number("setoption", "value", value);
-          this.#backlog = Math.max(1, Math.trunc(n));
+        case "recv-backlog":
+          if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+            check.fail("setoption", "value", "an integer from 1 to 2147483647 (datagrams)", value);
+          }
+          this.#backlog = value;
           return [1, null];
-        }
         default:
           throw new TypeError(`setoption: bad argument 'name' (unsupported option '${name}')`);
       }
@@ -420,9 +452,12 @@ export class UdpSocket extends Selectable {
 
   /** Resets the statistics; gives `1`. */
   setstats(received?: number, sent?: number, age?: number): 1 {
-    if (received !== undefined) this.#rx = received;
-    if (sent !== undefined) this.#tx = sent;
-    if (age !== undefined) this.#born = this._network.clock.now() - age;
+    const rx = check.optNumber("setstats", "received", received);
+    const tx = check.optNumber("setstats", "sent", sent);
+    const ag = check.optNumber("setstats", "age", age);
+    if (rx !== undefined) this.#rx = rx;
+    if (tx !== undefined) this.#tx = tx;
+    if (ag !== undefined) this.#born = this._network.clock.now() - ag;
     return 1;
   }
 

@@ -5,7 +5,7 @@
 // the order they came; a `get` after that returns at once.
 
 import * as check from "../common/check.js";
-import type { Copas } from "../core/dispatcher.js";
+import type { Dispatcher } from "../core/dispatcher.js";
 import { Semaphore } from "./semaphore.js";
 import type { Thread } from "../core/trampoline.js";
 import type { Op } from "../common/types.js";
@@ -45,10 +45,10 @@ export class Future<T = unknown> {
   #results: FutureResult<T> | null = null;
   #waiters: Semaphore;
   #thread: Thread;
-  #d: Copas;
+  #d: Dispatcher;
 
   /** @internal use `copas.future.addthread` / `addnamedthread`. */
-  constructor(d: Copas, name: string | null, fn: (...a: unknown[]) => unknown, args: unknown[]) {
+  constructor(d: Dispatcher, name: string | null, fn: (...a: unknown[]) => unknown, args: unknown[]) {
     this.#d = d;
     this.#waiters = new Semaphore(d, 9999, 0, Infinity);
     this.#thread = d.addnamedthread(name, Future.#run, this, fn, args);
@@ -121,7 +121,7 @@ export interface FutureModule {
 }
 
 /** @internal */
-export function makeFutureModule(d: Copas): FutureModule {
+export function makeFutureModule(d: Dispatcher): FutureModule {
   const named = (name: string | null | undefined, fn: unknown, args: unknown[]) => {
     if (name !== undefined && name !== null) check.string("future.addnamedthread", "name", name);
     check.func("future.addthread", "fn", fn);

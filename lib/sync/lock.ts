@@ -5,7 +5,8 @@
 // straight to the first waiter still waiting, which becomes the owner before it resumes.
 
 import * as check from "../common/check.js";
-import type { Copas } from "../core/dispatcher.js";
+import type { Dispatcher } from "../core/dispatcher.js";
+import { kernelOf } from "../core/kernel.js";
 import { Thread } from "../core/trampoline.js";
 import type { Op } from "../common/types.js";
 import { DESTROYED, GONE, GRANTED, park, TIMEDOUT, WAITING, WaitQueue, type Waiter } from "./waiters.js";
@@ -32,7 +33,7 @@ export type TrueResult = [true, null] | [null, string];
  * ```
  */
 export class Lock {
-  #d: Copas;
+  #d: Dispatcher;
   #timeout: number;
   #notReentrant: boolean;
   #owner: unknown = null;
@@ -43,7 +44,7 @@ export class Lock {
   #destroyed = false;
 
   /** @internal use `copas.lock.new(timeout?, notReentrant?)`. */
-  constructor(d: Copas, timeout?: number | null, notReentrant?: boolean) {
+  constructor(d: Dispatcher, timeout?: number | null, notReentrant?: boolean) {
     this.#d = d;
     this.#timeout = check.optSeconds("lock.new", "timeout", timeout) ?? LOCK_TIMEOUT;
     this.#notReentrant = !!notReentrant;
@@ -72,7 +73,7 @@ export class Lock {
   *#get(timeout: number | undefined): Op<LockGetResult> {
     if (this.#destroyed) return [null, "destroyed", null];
     const d = this.#d;
-    const t = d._self("lock.get");
+    const t = kernelOf(d).self("lock.get");
     if (this.#owner === null) {
       this.#owner = t;
       this.#count = 1;
@@ -102,7 +103,7 @@ export class Lock {
    */
   release(): TrueResult {
     if (this.#destroyed) return [null, "destroyed"];
-    const t = this.#d._current;
+    const t = this.#d.running_thread();
     if (t === null || t !== this.#owner) return [null, "cannot release a lock not owned"];
     if (--this.#count > 0) return [true, null];
     this.#handOver();
@@ -169,6 +170,6 @@ export interface LockModule {
 }
 
 /** @internal */
-export function makeLockModule(d: Copas): LockModule {
+export function makeLockModule(d: Dispatcher): LockModule {
   return { new: (timeout, notReentrant) => new Lock(d, timeout, notReentrant) };
 }

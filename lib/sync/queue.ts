@@ -7,7 +7,8 @@
 // then for the workers to exit: each gives the exit semaphore once as it ends (Copas's).
 
 import * as check from "../common/check.js";
-import type { Copas } from "../core/dispatcher.js";
+import type { Dispatcher } from "../core/dispatcher.js";
+import { kernelOf } from "../core/kernel.js";
 import { Lock, LOCK_TIMEOUT, type TrueResult } from "./lock.js";
 import { Semaphore } from "./semaphore.js";
 import type { Thread } from "../core/trampoline.js";
@@ -39,7 +40,7 @@ export interface QueueOptions {
  */
 export class Queue<T = unknown> {
   readonly name: string;
-  #d: Copas;
+  #d: Dispatcher;
   #sema: Semaphore;
   /** Given once by each worker as it exits; finish() counts them out. */
   #exitSema: Semaphore;
@@ -52,7 +53,7 @@ export class Queue<T = unknown> {
   #destroyed = false;
 
   /** @internal use `copas.queue.new(opts?)`. */
-  constructor(d: Copas, name: string) {
+  constructor(d: Dispatcher, name: string) {
     this.#d = d;
     this.name = name;
     this.#sema = new Semaphore(d, 1e9);
@@ -192,7 +193,7 @@ export class Queue<T = unknown> {
   }
 
   static *#work<T>(q: Queue<T>, worker: (item: T | null) => unknown): Op<void> {
-    const me = q.#d._self("queue worker");
+    const me = kernelOf(q.#d).self("queue worker");
     try {
       for (;;) {
         const [item, err] = yield* q.pop(Infinity);
@@ -213,7 +214,7 @@ export interface QueueModule {
 }
 
 /** @internal */
-export function makeQueueModule(d: Copas): QueueModule {
+export function makeQueueModule(d: Dispatcher): QueueModule {
   let unnamed = 0;
   return {
     new<T>(opts?: QueueOptions | null): Queue<T> {

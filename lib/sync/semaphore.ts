@@ -5,7 +5,8 @@
 // the first that does not fit (a small request never overtakes a big one ahead of it).
 
 import * as check from "../common/check.js";
-import type { Copas } from "../core/dispatcher.js";
+import type { Dispatcher } from "../core/dispatcher.js";
+import { kernelOf } from "../core/kernel.js";
 import type { TrueResult } from "./lock.js";
 import type { Op } from "../common/types.js";
 import { DESTROYED, GONE, GRANTED, park, TIMEDOUT, WAITING, WaitQueue, type Waiter } from "./waiters.js";
@@ -30,14 +31,14 @@ export type CountResult = [number, null] | [null, string];
 export class Semaphore {
   /** Most resources the semaphore holds (given-out ones not counted). */
   readonly max: number;
-  #d: Copas;
+  #d: Dispatcher;
   #count: number;
   #timeout: number;
   #queue = new WaitQueue();
   #destroyed = false;
 
   /** @internal use `copas.semaphore.new(max, start?, timeout?)`. */
-  constructor(d: Copas, max: number, start?: number | null, timeout?: number | null) {
+  constructor(d: Dispatcher, max: number, start?: number | null, timeout?: number | null) {
     if (typeof max !== "number" || !(max >= 1)) check.fail("semaphore.new", "max", "a number >= 1", max);
     const s = check.optCount("semaphore.new", "start", start) ?? 0;
     this.#d = d;
@@ -68,7 +69,7 @@ export class Semaphore {
     const limit = timeout ?? this.#timeout;
     if (limit === 0) return [null, "timeout"];
     const d = this.#d;
-    const w: Waiter = { thread: d._self("semaphore.take"), n, state: WAITING, home: this };
+    const w: Waiter = { thread: kernelOf(d).self("semaphore.take"), n, state: WAITING, home: this };
     this.#queue.push(w);
     yield* park(d, w, limit);
     if (w.state === TIMEDOUT) return [null, "timeout"];
@@ -157,6 +158,6 @@ export interface SemaphoreModule {
 }
 
 /** @internal */
-export function makeSemaphoreModule(d: Copas): SemaphoreModule {
+export function makeSemaphoreModule(d: Dispatcher): SemaphoreModule {
   return { new: (max, start, timeout) => new Semaphore(d, max, start, timeout) };
 }

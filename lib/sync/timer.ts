@@ -6,7 +6,8 @@
 // has two threads calling back (in Copas the old one would run on).
 
 import * as check from "../common/check.js";
-import type { Copas, ErrorHandler } from "../core/dispatcher.js";
+import type { Dispatcher, ErrorHandler } from "../core/dispatcher.js";
+import { kernelOf } from "../core/kernel.js";
 import type { TrueResult } from "./lock.js";
 import type { Thread } from "../core/trampoline.js";
 import type { Op } from "../common/types.js";
@@ -50,12 +51,12 @@ export class Timer<P = unknown> {
   params: P;
   #callback: (timer: Timer<P>, params: P) => unknown;
   #errorhandler: ErrorHandler | null;
-  #d: Copas;
+  #d: Dispatcher;
   #thread: Thread | null = null;
   #cancelled = false;
 
   /** @internal use `copas.timer.new(opts)`. */
-  constructor(d: Copas, opts: TimerOptions<P>, name: string) {
+  constructor(d: Dispatcher, opts: TimerOptions<P>, name: string) {
     this.#d = d;
     this.name = name;
     this.delay = opts.delay;
@@ -99,7 +100,7 @@ export class Timer<P = unknown> {
 
   static *#expire<P>(tm: Timer<P>, first: number): Op<void> {
     const d = tm.#d;
-    const me = d._self("timer");
+    const me = kernelOf(d).self("timer");
     if (tm.#errorhandler !== null) d.seterrorhandler(tm.#errorhandler);
     // Cancelled before this thread first ran (wakeup had nothing to wake): done, as Copas's
     // removethread would drop it.
@@ -124,7 +125,7 @@ export class Timer<P = unknown> {
       const r = tm.#callback(tm, tm.params);
       if (isYieldable(r)) yield r;
     } catch (e) {
-      tm.#d._report(e, me, null);
+      kernelOf(tm.#d).report(e, me, null);
     }
   }
 }
@@ -136,7 +137,7 @@ export interface TimerModule {
 }
 
 /** @internal */
-export function makeTimerModule(d: Copas): TimerModule {
+export function makeTimerModule(d: Dispatcher): TimerModule {
   let unnamed = 0;
   return {
     new<P>(opts: TimerOptions<P>): Timer<P> {

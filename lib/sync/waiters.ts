@@ -6,7 +6,7 @@
 // until it reaches the head (so settling one in the middle is O(1)), and the array is compacted
 // when settled entries outnumber waiting ones, so it stays bounded by the waiting threads.
 
-import type { Copas } from "../core/dispatcher.js";
+import type { Dispatcher } from "../core/dispatcher.js";
 import type { Thread } from "../core/trampoline.js";
 import type { Op } from "../common/types.js";
 
@@ -75,7 +75,7 @@ export class WaitQueue {
   }
 
   /** Settles every WAITING entry as `state` and wakes its thread, first first. */
-  wakeAll(d: Copas, state: WaitState): void {
+  wakeAll(d: Dispatcher, state: WaitState): void {
     for (const w of this.list()) {
       this.settle(w, state);
       d.wakeup(w.thread);
@@ -106,7 +106,7 @@ function expire(t: Thread): void {
  * `pauseforever`. A stray `wakeup()` does not end the wait (Copas would take the lock or the
  * resources anyway); a removed thread leaves the queue through `home._leave` as it unwinds.
  */
-export function* park(d: Copas, w: Waiter, timeout: number): Op<void> {
+export function* park(d: Dispatcher, w: Waiter, timeout: number): Op<void> {
   parked.set(w.thread, w);
   d.timeout(timeout, expire);
   let resumed = false;

@@ -1,10 +1,10 @@
-// A LuaSec TLS connection: a TcpSocket whose stream is a tls.TLSSocket, so send, receive (every
-// pattern), close, timeouts and backpressure are exactly TCP's. Made by a completed handshake
-// (lib/tls.ts); it adds LuaSec's TLS queries.
+// A LuaSec TLS connection: a TcpSocket whose stream is a TLS stream (a TlsStreamLike on either
+// network), so send, receive (every pattern), close, timeouts and backpressure are exactly TCP's.
+// Made by a completed handshake (tls-handshake.ts); it adds LuaSec's TLS queries.
 
-import type tls from "node:tls";
-import type { Network } from "../socket/network.js";
-import { TcpSocket } from "../socket/tcp.js";
+import type { PeerCertificate } from "node:tls";
+import type { Network, TlsStreamLike } from "./network.js";
+import { TcpSocket } from "./tcp.js";
 
 /**
  * A TLS connection (`copas.dohandshake`'s result): a TcpSocket plus LuaSec's queries.
@@ -15,10 +15,10 @@ import { TcpSocket } from "../socket/tcp.js";
  * ```
  */
 export class TlsSocket extends TcpSocket {
-  readonly #tls: tls.TLSSocket;
+  readonly #tls: TlsStreamLike;
 
   /** @internal made by the handshake op, over an established TLS stream. */
-  constructor(network: Network, family: 4 | 6, stream: tls.TLSSocket) {
+  constructor(network: Network, family: 4 | 6, stream: TlsStreamLike) {
     super(network, family, "client", stream);
     this.#tls = stream;
     // OpenSSL may still hold handshake output (a client's Finished): close flushes it first.
@@ -33,12 +33,12 @@ export class TlsSocket extends TcpSocket {
 
   /** Server side: the name the client asked for (SNI): `[name, null]`, or `[null, null]`. */
   getsniname(): [string | null, null] {
-    const n = (this.#tls as { servername?: unknown }).servername;
+    const n = this.#tls.servername;
     return [typeof n === "string" && n !== "" ? n : null, null];
   }
 
   /** The peer's certificate as node:tls describes it, or null when it sent none. */
-  getpeercertificate(): tls.PeerCertificate | null {
+  getpeercertificate(): PeerCertificate | null {
     const c = this.#tls.getPeerCertificate();
     return c && Object.keys(c).length > 0 ? c : null;
   }
@@ -51,7 +51,7 @@ export class TlsSocket extends TcpSocket {
   /** The negotiated protocol and cipher: `{ protocol, cipher, bits }`. */
   info(): { protocol: string | null; cipher: string; bits: number | undefined } {
     const c = this.#tls.getCipher();
-    return { protocol: this.#tls.getProtocol(), cipher: c.name, bits: (c as { bits?: number }).bits };
+    return { protocol: this.#tls.getProtocol(), cipher: c.name, bits: c.bits };
   }
 
   /** Already handshaken: `[true, null]`, as LuaSec's `conn:dohandshake()` on an open connection. */

@@ -1,0 +1,160 @@
+// The public dispatcher class: the heart (lib/core's Dispatcher) with its wings. The heart
+// knows no wing; here they are attached, each made on first use, as Lua Copas loads its
+// submodules when first required. The defaults (real clock, real network, stderr for the
+// default error handler) are chosen here too, never inside the heart. TLS is the network's
+// (`Network.secure`: node:tls on the real network and on copas/sim).
+
+import * as check from "./common/check.js";
+import type { Clock } from "./common/clock.js";
+import { Dispatcher } from "./core/dispatcher.js";
+import { kernelOf } from "./core/kernel.js";
+import { makeHttpModule, type HttpModule } from "./clients/http.js";
+import { ltn12, type Ltn12Module } from "./clients/ltn12.js";
+import { FtpModule } from "./clients/ftp.js";
+import { SmtpModule } from "./clients/smtp.js";
+import { makeDebugModule, type DebugModule } from "./debug/debug.js";
+import { realClock, realSocket } from "./defaults.js";
+import { makeRealNetwork } from "./node/real-network.js";
+import { makeSocketModule, type SocketModule } from "./socket/socket-module.js";
+import { makeFutureModule, type FutureModule } from "./sync/future.js";
+import { makeLockModule, type LockModule } from "./sync/lock.js";
+import { makeQueueModule, type QueueModule } from "./sync/queue.js";
+import { makeSemaphoreModule, type SemaphoreModule } from "./sync/semaphore.js";
+import { makeTimerModule, type TimerModule } from "./sync/timer.js";
+
+/** Options of `new Copas(options)`. */
+export interface CopasOptions {
+  /** Source of time. Default: the real clock (`performance` time on the epoch's scale). */
+  clock?: Clock;
+  /**
+   * What sockets run on: an object with a LuaSocket layer at `.socket` (a `SimNetwork` from
+   * "copas/sim"). Default: the real network (Node's `net`).
+   */
+  network?: { socket: SocketModule };
+  /** Record a trace of scheduler events, read with `gettrace()`. Default: false. */
+  trace?: boolean;
+  /**
+   * Time limit of a TLS handshake (seconds; Infinity: none) where the socket has no copas
+   * connect timeout. Default: 60 (`HANDSHAKE_TIMEOUT`). See `handshakeTimeout`.
+   */
+  handshakeTimeout?: number;
+}
+
+/** A network that reports its own events (deliveries, faults) into dispatchers' traces. */
+interface Observable {
+  _observe?(trace: (line: string) => void): void;
+}
+
+function writeStderr(text: string): void {
+  process.stderr.write(text);
+}
+
+/**
+ * A dispatcher. The default export of "copas" is one on the real clock and network; make more
+ * (for instance on a simulated network) with `new Copas(options)`.
+ *
+ * ```ts
+ * import copas, { socket } from "copas";
+ * const [server] = await socket.bind("127.0.0.1", 20000);
+ * copas.addserver(server!, function* (skt) {
+ *   for (;;) {
+ *     const [line] = yield* copas.receive(skt);
+ *     if (line === null || line === "quit") break;
+ *     yield* copas.send(skt, line + "\n");
+ *   }
+ * });
+ * await copas.loop();
+ * ```
+ */
+export class Copas extends Dispatcher {
+  #lock: LockModule | null = null;
+  #semaphore: SemaphoreModule | null = null;
+  #queue: QueueModule | null = null;
+  #future: FutureModule | null = null;
+  #timer: TimerModule | null = null;
+  #debug: DebugModule | null = null;
+  #http: HttpModule | null = null;
+  #smtp: SmtpModule | null = null;
+  #ftp: FtpModule | null = null;
+
+  constructor(options: CopasOptions = {}) {
+    if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
+    let socket: SocketModule;
+    let clock: Clock;
+    if (options.network !== undefined) {
+      const s = (options.network as { socket?: SocketModule } | null)?.socket;
+      if (!s || typeof s !== "object" || !s._network) {
+        check.fail("Copas", "options.network", "a network with a LuaSocket layer at .socket (a SimNetwork)", options.network);
+      }
+      if (options.clock !== undefined && options.clock !== s._network.clock) {
+        throw new TypeError("Copas: bad argument 'options.clock' (expected the clock the network runs on, or nothing, got another clock)");
+      }
+      socket = s;
+      clock = s._network.clock;
+    } else if (options.clock === undefined || options.clock === realClock) {
+      socket = realSocket;
+      clock = realClock;
+    } else {
+      clock = options.clock;
+      socket = makeSocketModule(makeRealNetwork(clock));
+    }
+    super({ clock, socket, trace: !!options.trace, stderr: writeStderr, handshakeTimeout: options.handshakeTimeout });
+    // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
+    if (options.trace) (options.network as Observable | undefined)?._observe?.((line) => this.#traceLine(line));
+  }
+
+  #traceLine(line: string): void {
+    kernelOf(this).trace(line);
+  }
+
+  /** Locks: `copas.lock.new(timeout?, notReentrant?)`. */
+  get lock(): LockModule {
+    return (this.#lock ??= makeLockModule(this));
+  }
+
+  /** Semaphores: `copas.semaphore.new(max, start?, timeout?)`. */
+  get semaphore(): SemaphoreModule {
+    return (this.#semaphore ??= makeSemaphoreModule(this));
+  }
+
+  /** Queues: `copas.queue.new({ name? })`. */
+  get queue(): QueueModule {
+    return (this.#queue ??= makeQueueModule(this));
+  }
+
+  /** Futures: `copas.future.addthread(fn, ...args)`. */
+  get future(): FutureModule {
+    return (this.#future ??= makeFutureModule(this));
+  }
+
+  /** Timers: `copas.timer.new({ delay, callback, ... })`. */
+  get timer(): TimerModule {
+    return (this.#timer ??= makeTimerModule(this));
+  }
+
+  /** LTN12 sources, sinks and pumps: `copas.ltn12.source.string(s)`. */
+  get ltn12(): Ltn12Module {
+    return ltn12;
+  }
+
+  /** Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`. */
+  get debug(): DebugModule {
+    return (this.#debug ??= makeDebugModule(this));
+  }
+
+  /** The HTTP client: `yield* copas.http.request(url)`. */
+  get http(): HttpModule {
+    return (this.#http ??= makeHttpModule(this));
+  }
+
+  /** The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`. */
+  get smtp(): SmtpModule {
+    return (this.#smtp ??= new SmtpModule(this));
+  }
+
+  /** The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`. */
+  get ftp(): FtpModule {
+    return (this.#ftp ??= new FtpModule(this));
+  }
+}
+
