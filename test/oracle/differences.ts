@@ -29,6 +29,16 @@ export interface Difference {
 
 const sidOf = (line: string) => line.split(" ", 1)[0]!;
 
+/** Every step of a list, nested ones after their parent, in order. */
+function flatten(steps: Step[]): Step[] {
+  const out: Step[] = [];
+  for (const st of steps) {
+    out.push(st);
+    for (const key of ["steps", "cb", "worker"]) if (Array.isArray(st[key])) out.push(...flatten(st[key] as Step[]));
+  }
+  return out;
+}
+
 /**
  * True if `line` (the port's) belongs to a thread that Lua never resumed from some step X on,
  * X being one of `ops`: every line Lua printed for that thread comes before X, and `line` is X's
@@ -153,6 +163,28 @@ export const DIFFERENCES: Difference[] = [
       const [ls] = split(lua);
       const [ps, pr] = split(port);
       return ls === ps && /^\[nil, "oversized"\]$/.test(pr);
+    },
+  },
+  {
+    id: "shutdown-both-input",
+    reason:
+      "After shutdown(\"both\") the port stops reading: input the peer sends later stays unread in " +
+      "the kernel, and the peer learns it was not taken from the reset close() sends. Node cannot " +
+      "shut a socket's read side, so the kernel does not reset the connection as that input " +
+      "arrives, as Linux does for LuaSocket: until the close, the peer sees the end (FIN) of a " +
+      "half-closed connection where Lua's sees a reset.",
+    pair(lua, port, step, ctx) {
+      if (!step || (step.op !== "peer_recvall" && step.op !== "peer_recv")) return false;
+      if (!(lua.endsWith(" reset") && port === lua.replace(/ reset$/, " eof"))) return false;
+      // a shutdown of both directions, then the peer sent, before this step
+      let shut = false;
+      let sentAfter = false;
+      for (const st of flatten(ctx.scenario.steps)) {
+        if (st === step) break;
+        if (st.op === "shutdown" && (st.mode === undefined || st.mode === null || st.mode === "both")) shut = true;
+        if (shut && st.op === "peer_send") sentAfter = true;
+      }
+      return sentAfter;
     },
   },
   {

@@ -93,6 +93,10 @@ class Session {
     try {
       while (this.#queue.length > 0) {
         const line = this.#queue.shift()!;
+        // First let Node read what the kernel already holds: data the driver sent before this
+        // command (on another socket) is then taken, so a "close" finds nothing unread and ends
+        // with a FIN, never a RST that depends on which socket Node read first.
+        await new Promise((r) => setImmediate(r));
         let answer: string;
         try {
           answer = await this.#command(line);
