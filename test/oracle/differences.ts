@@ -188,6 +188,27 @@ export const DIFFERENCES: Difference[] = [
     },
   },
   {
+    id: "close-with-unread-input",
+    reason:
+      "Closing a socket whose input was not read: Lua's kernel holds that input and answers the " +
+      "close with a reset (which the peer may see, or not, depending on when it reads); the port " +
+      "has already read the input into its own buffer, so the kernel ends with a FIN (README: " +
+      "what send and close guarantee).",
+    pair(lua, port, step, ctx) {
+      if (!step || (step.op !== "peer_recvall" && step.op !== "peer_recv")) return false;
+      if (!(lua.endsWith(" reset") && port === lua.replace(/ reset$/, " eof"))) return false;
+      // the peer sent something the driver did not read before it closed
+      let unread = false;
+      for (const st of flatten(ctx.scenario.steps)) {
+        if (st === step) break;
+        if (st.op === "peer_send") unread = true;
+        if (/receive/.test(st.op) && (st.pattern === "*a" || st.pattern === "a")) unread = false;
+        if (st.op === "close" && unread) return true;
+      }
+      return false;
+    },
+  },
+  {
     id: "timer-cancel-returns-true",
     reason:
       "timer:cancel() returns [true, null] (the contract, API.md: like the other modules' calls); " +

@@ -1092,8 +1092,11 @@ const tlsScenarios: Scenario[] = [
     tls: TLS,
     steps: [
       { op: "settimeout", t: 10 },
+      // the peer reads nothing: the writer fills every buffer and waits; then the peer closes
+      // with unread input (a reset) while the writer is still sending
+      { op: "peer_pause", quiet: true },
       { op: "spawn", id: "W", steps: [{ op: "send", data: { rep: "x", n: 16_000_000 }, coarse: true }, { op: "send", data: "more", coarse: true }] },
-      { op: "peer_recv", n: 1000, quiet: true },
+      { op: "pause", s: 0.5 },
       { op: "peer_close", quiet: true },
       { op: "pause", s: 1 },
       { op: "log", msg: "main done" },
@@ -1105,8 +1108,11 @@ const tlsScenarios: Scenario[] = [
     socket: "client",
     steps: [
       { op: "settimeout", t: 10 },
+      // the peer reads nothing: the writer fills every buffer and waits; then the peer closes
+      // with unread input (a reset) while the writer is still sending
+      { op: "peer_pause", quiet: true },
       { op: "spawn", id: "W", steps: [{ op: "send", data: { rep: "x", n: 16_000_000 }, coarse: true }, { op: "send", data: "more", coarse: true }] },
-      { op: "peer_recv", n: 1000, quiet: true },
+      { op: "pause", s: 0.5 },
       { op: "peer_close", quiet: true },
       { op: "pause", s: 1 },
       { op: "log", msg: "main done" },
