@@ -129,7 +129,7 @@ function noaddr(name: unknown): unknown {
 export async function runScenario(scenario: Scenario, ctlPort: number, out: Out): Promise<void> {
   const copas = new Copas();
   const socket = copas.socket;
-  const objs = new Map<string, any>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const objs = new Map<string, any>();
   const threads = new Map<string, Thread>();
   const ports = new Map<string, number>();
 
@@ -168,7 +168,7 @@ export async function runScenario(scenario: Scenario, ctlPort: number, out: Out)
     return line;
   };
 
-  const arg = (v: unknown): any => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const arg = (v: unknown): any => {
     if (v === null || v === undefined) return null;
     if (typeof v === "object" && !Array.isArray(v)) {
       const o = v as Record<string, unknown>;
@@ -181,14 +181,14 @@ export async function runScenario(scenario: Scenario, ctlPort: number, out: Out)
     return v;
   };
 
-  const sock = (st: Step): any => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const sock = (st: Step): any => {
     const s = objs.get((st.s as string) ?? "S");
     return st.w ? copas.wrap(s) : s;
   };
 
   let spins = 0;
   const marks = new Map<string, number>();
-  const udp = (st: Step): any => objs.get((st.s as string) ?? "U"); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const udp = (st: Step): any => objs.get((st.s as string) ?? "U");
 
   const subst = (s: unknown, ctx: Ctx): string => {
     let t = String(s);
@@ -211,7 +211,7 @@ export async function runScenario(scenario: Scenario, ctlPort: number, out: Out)
     return arg(v);
   };
 
-  const calls: Record<string, (...a: any[]) => unknown> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const calls: Record<string, (...a: any[]) => unknown> = {
     seterrorhandler: (a, b) => copas.seterrorhandler(a, b),
     setthreadname: (a, b) => copas.setthreadname(a, b),
     getthreadname: (a) => copas.getthreadname(a),

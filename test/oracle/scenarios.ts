@@ -756,6 +756,19 @@ const syncScenarios: Scenario[] = [
     ],
   },
   {
+    name: "queue/two-finishers",
+    about: "two threads in finish(): both return once the worker is out",
+    steps: [
+      { op: "queue_new", id: "Q" },
+      { op: "queue_push", id: "Q", item: 1 },
+      T("O", [{ op: "queue_finish", id: "Q", timeout: 5 }, W("other finished")]),
+      { op: "pause" },
+      { op: "queue_add_worker", id: "Q", worker: [{ op: "pause", s: 0.3 }, W("worker done")] },
+      { op: "queue_finish", id: "Q", timeout: 5 },
+      W("main finished"),
+    ],
+  },
+  {
     name: "queue/finish-timeout",
     steps: [
       { op: "queue_new", id: "Q" },
