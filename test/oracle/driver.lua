@@ -569,12 +569,14 @@ copas.addnamedthread("main", function()
     local s = socket.tcp()
     local ok, err = copas.connect(s, "127.0.0.1", port)
     out("connect " .. tup(pack(ok, err)))
-    peer("accept")
     if scenario.tls then
       local hs = pack(copas.dohandshake(s, arg(scenario.tls)))
       out("handshake " .. tup(hs))
       s = hs[1] or s
     end
+    -- (after the handshake: the peer takes a TLS connection once its side of it is done)
+    local accepted = peer("accept")
+    if accepted ~= "ok" then error("peer: accept: " .. accepted, 0) end
     objs.S = s
     run(scenario.steps, {})
   elseif scenario.socket == "server" then

@@ -549,13 +549,15 @@ export async function runScenario(scenario: Scenario, ctlPort: number, out: Out)
       const s = socket.tcp();
       const r = yield* copas.connect(s, "127.0.0.1", port);
       out(`connect ${tup(r)}`);
-      yield* peer("accept");
       let data: unknown = s;
       if (scenario.tls) {
         const hs = yield* copas.dohandshake(s, arg(scenario.tls));
         out(`handshake ${tup(hs)}`);
         data = hs[0] ?? s;
       }
+      // (after the handshake: the peer takes a TLS connection once its side of it is done)
+      const accepted = yield* peer("accept");
+      if (accepted !== "ok") throw new Error(`peer: accept: ${accepted}`);
       objs.set("S", data);
       yield* run(scenario.steps, {});
     } else if (scenario.socket === "server") {

@@ -231,10 +231,12 @@ class Session {
         await new Promise((r) => (data.closed ? r(null) : data.once("close", r)));
         return "ok";
       case "pause":
-        data?.pause();
+        if (!data) return "fail no connection";
+        data.pause();
         return "ok";
       case "resume":
-        data?.resume();
+        if (!data) return "fail no connection";
+        data.resume();
         return "ok";
       case "recv": {
         const n = Number(args[0]);
