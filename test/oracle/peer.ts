@@ -54,6 +54,8 @@ class Session {
   #changed: (() => void)[] = [];
   #log = "";
   #ports: number[] = [];
+  /** Scripted HTTP connections not yet closed (their requests are logged at close). */
+  #open = 0;
   #queue: string[] = [];
   #udp: dgram.Socket | null = null;
   #dgrams: Buffer[] = [];
@@ -280,6 +282,7 @@ class Session {
         return "ok";
       }
       case "log": {
+        await this.#waitFor(() => this.#open === 0); // the scripted servers' connections are over
         const log = this.#normalize(this.#log);
         this.#log = "";
         return `log ${hex(log)}`;
@@ -300,17 +303,22 @@ class Session {
   #http(responses: Buffer[]): Promise<number> {
     let k = 0;
     return this.#listen((s) => {
+      // Logged when the connection is over: all the client sent (a body it sends without
+      // saying so, LuaSocket's chunks without a header, may come after the response).
+      this.#open++;
       let got = Buffer.alloc(0);
       let done = false;
       s.on("data", (d: Buffer) => {
-        if (done) return;
         got = Buffer.concat([got, d]);
-        const req = completeRequest(got);
-        if (req === null) return;
+        if (done || completeRequest(got) === null) return;
         done = true;
-        this.#log += normalizeHead(req.toString("latin1"));
         const resp = responses[k++] ?? Buffer.from("HTTP/1.1 500 No more responses\r\nContent-Length: 0\r\n\r\n");
         s.end(resp);
+      });
+      s.once("close", () => {
+        this.#log += normalizeHead(got.toString("latin1"));
+        this.#open--;
+        this.#wake();
       });
     });
   }
