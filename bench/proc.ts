@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Node arguments that run a TypeScript file of this repo (as the npm scripts do). */
-export const TS_NODE = ["--conditions=source", "--import", "tsx"];
+export const TS_NODE = ["--conditions=copas-source", "--import", "tsx"];
 
 let tasksetOk: boolean | null = null;
 

@@ -30,7 +30,10 @@ export interface CopasOptions {
    * What sockets run on: an object with a LuaSocket layer at `.socket` (a `SimNetwork` from
    * "copas/sim"). Default: the real network (Node's `net`).
    */
-  network?: { socket: SocketModule };
+  network?: {
+    /** The network's LuaSocket layer (`net.socket`). */
+    socket: SocketModule;
+  };
   /** Record a trace of scheduler events, read with `gettrace()`. Default: false. */
   trace?: boolean;
   /**
@@ -77,82 +80,134 @@ export class Copas extends Dispatcher {
   #smtp: SmtpModule | null = null;
   #ftp: FtpModule | null = null;
 
+  /**
+   * @throws TypeError for options that are not an object, a network without a LuaSocket layer, or a clock other than the network's
+   * @lua (none: Lua has one dispatcher per process; `new Copas()` makes another, e.g. on a simulated network)
+   */
   constructor(options: CopasOptions = {}) {
-    if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
+    if (!check.isTable(options)) check.fail("Copas", "options", "a table of options ({ clock?, network?, trace?, handshakeTimeout? })", options);
+    const c: unknown = options.clock;
+    if (c !== undefined) {
+      const k = c as Partial<Record<keyof Clock, unknown>> | null;
+      if (typeof k !== "object" || k === null || typeof k.now !== "function" || typeof k.setTimer !== "function" || typeof k.clearTimer !== "function") {
+        check.fail("Copas", "options.clock", "a clock (now, setTimer, clearTimer: a ManualClock, say)", c);
+      }
+    }
+    const o = options as CopasOptions;
     let socket: SocketModule;
     let clock: Clock;
-    if (options.network !== undefined) {
-      const s = (options.network as { socket?: SocketModule } | null)?.socket;
+    if (o.network !== undefined) {
+      const s = (o.network as { socket?: SocketModule } | null)?.socket;
       if (!s || typeof s !== "object" || !s._network) {
-        check.fail("Copas", "options.network", "a network with a LuaSocket layer at .socket (a SimNetwork)", options.network);
+        check.fail("Copas", "options.network", "a network with a LuaSocket layer at .socket (a SimNetwork)", o.network);
       }
-      if (options.clock !== undefined && options.clock !== s._network.clock) {
+      if (o.clock !== undefined && o.clock !== s._network.clock) {
         throw new TypeError("Copas: bad argument 'options.clock' (expected the clock the network runs on, or nothing, got another clock)");
       }
       socket = s;
       clock = s._network.clock;
-    } else if (options.clock === undefined || options.clock === realClock) {
+    } else if (o.clock === undefined || o.clock === realClock) {
       socket = realSocket;
       clock = realClock;
     } else {
-      clock = options.clock;
+      clock = o.clock;
       socket = makeSocketModule(makeRealNetwork(clock));
     }
-    super({ clock, socket, trace: !!options.trace, stderr: writeStderr, handshakeTimeout: options.handshakeTimeout });
+    super({ clock, socket, trace: !!o.trace, stderr: writeStderr, handshakeTimeout: o.handshakeTimeout });
     // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
-    if (options.trace) (options.network as Observable | undefined)?._observe?.((line) => this.#traceLine(line));
+    if (o.trace) (o.network as Observable | undefined)?._observe?.((line) => this.#traceLine(line));
   }
 
   #traceLine(line: string): void {
     kernelOf(this).trace(line);
   }
 
-  /** Locks: `copas.lock.new(timeout?, notReentrant?)`. */
+  /**
+   * Locks: `copas.lock.new(timeout?, notReentrant?)`.
+   *
+   * @lua `copas.lock` (loaded on first use, as Copas does)
+   */
   get lock(): LockModule {
     return (this.#lock ??= makeLockModule(this));
   }
 
-  /** Semaphores: `copas.semaphore.new(max, start?, timeout?)`. */
+  /**
+   * Semaphores: `copas.semaphore.new(max, start?, timeout?)`.
+   *
+   * @lua `copas.semaphore` (loaded on first use, as Copas does)
+   */
   get semaphore(): SemaphoreModule {
     return (this.#semaphore ??= makeSemaphoreModule(this));
   }
 
-  /** Queues: `copas.queue.new({ name? })`. */
+  /**
+   * Queues: `copas.queue.new({ name? })`.
+   *
+   * @lua `copas.queue` (loaded on first use, as Copas does)
+   */
   get queue(): QueueModule {
     return (this.#queue ??= makeQueueModule(this));
   }
 
-  /** Futures: `copas.future.addthread(fn, ...args)`. */
+  /**
+   * Futures: `copas.future.addthread(fn, ...args)`.
+   *
+   * @lua `copas.future` (loaded on first use, as Copas does)
+   */
   get future(): FutureModule {
     return (this.#future ??= makeFutureModule(this));
   }
 
-  /** Timers: `copas.timer.new({ delay, callback, ... })`. */
+  /**
+   * Timers: `copas.timer.new({ delay, callback, ... })`.
+   *
+   * @lua `copas.timer` (loaded on first use, as Copas does)
+   */
   get timer(): TimerModule {
     return (this.#timer ??= makeTimerModule(this));
   }
 
-  /** LTN12 sources, sinks and pumps: `copas.ltn12.source.string(s)`. */
+  /**
+   * LTN12 sources, sinks and pumps: `copas.ltn12.source.string(s)`.
+   *
+   * @lua `require "ltn12"` (LuaSocket)
+   */
   get ltn12(): Ltn12Module {
     return ltn12;
   }
 
-  /** Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`. */
+  /**
+   * Debug logging: `copas.debug.start(logger?)`, `copas.debug.socket(skt)`.
+   *
+   * @lua `copas.debug`
+   */
   get debug(): DebugModule {
     return (this.#debug ??= makeDebugModule(this));
   }
 
-  /** The HTTP client: `yield* copas.http.request(url)`. */
+  /**
+   * The HTTP client: `yield* copas.http.request(url)`.
+   *
+   * @lua `copas.http` (loaded on first use, as Copas does)
+   */
   get http(): HttpModule {
     return (this.#http ??= makeHttpModule(this));
   }
 
-  /** The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`. */
+  /**
+   * The SMTP client: `yield* copas.smtp.send(mailt)`, `copas.smtp.message(mesgt)`.
+   *
+   * @lua `copas.smtp` (loaded on first use, as Copas does)
+   */
   get smtp(): SmtpModule {
     return (this.#smtp ??= new SmtpModule(this));
   }
 
-  /** The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`. */
+  /**
+   * The FTP client: `yield* copas.ftp.get(url)`, `put(url, body)`, `command(cmdt)`.
+   *
+   * @lua `copas.ftp` (loaded on first use, as Copas does)
+   */
   get ftp(): FtpModule {
     return (this.#ftp ??= new FtpModule(this));
   }

@@ -8,7 +8,7 @@ import { makeSocketModule, type SocketModule } from "./socket/socket-module.js";
 export { realClock };
 
 /** Node's `net` and `dgram` on the real clock. */
-export const realNetwork = makeRealNetwork(realClock);
+const realNetwork = makeRealNetwork(realClock);
 
 /** The LuaSocket layer over Node's `net` (the one `import { socket } from "copas"` gives). */
 export const realSocket: SocketModule = makeSocketModule(realNetwork);

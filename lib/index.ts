@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// (The declarations use Buffer and node:tls types: a consumer gets Node's types through this line,
+// without listing "node" in its own "types", as TypeScript 6 and later require.)
 /**
  * copas: Lua's Copas dispatcher for TypeScript. Handlers are generator functions that yield
  * copas operations; the dispatcher multiplexes them over non-blocking sockets.
@@ -15,7 +18,13 @@
  * await copas(); // copas.loop()
  * ```
  *
- * @module
+ * Every function that may wait is an op: a generator, run with `yield*` from a copas thread.
+ * Functions give Lua's results as tuples padded with `null` (`[data, null, null]` or
+ * `[null, err, partial]`), with LuaSocket's and Copas's error strings; a wrong argument type
+ * throws a `TypeError` naming the argument and what it accepts. Each member names its Lua
+ * counterpart. The contract as a whole: docs/API.md.
+ *
+ * @module copas
  */
 import { Copas } from "./copas.js";
 import { realSocket } from "./defaults.js";
@@ -24,7 +33,7 @@ import { makeCallable, type CallableCopas } from "./callable.js";
 export { Copas } from "./copas.js";
 export type { CopasOptions } from "./copas.js";
 export { Dispatcher, FAIRNESS_INTERVAL } from "./core/dispatcher.js";
-export type { CopasStatus, ErrorHandler, AnySocket } from "./core/dispatcher.js";
+export type { CopasStatus, ErrorHandler, AnySocket, HandlerSocket } from "./core/dispatcher.js";
 export { Thread } from "./core/trampoline.js";
 export { CopasSocket } from "./core/wrap.js";
 export type { SslParams } from "./core/wrap.js";
@@ -35,6 +44,7 @@ export { TlsSocket } from "./socket/tls-socket.js";
 export { TlsHandshakeError } from "./common/errors.js";
 export { HANDSHAKE_TIMEOUT } from "./core/handshake.js";
 export type { SocketModule } from "./socket/socket-module.js";
+export type { Selectable } from "./socket/select.js";
 export type { Clock } from "./common/clock.js";
 export { Lock, LOCK_TIMEOUT } from "./sync/lock.js";
 export type { LockModule, LockGetResult, TrueResult } from "./sync/lock.js";
@@ -50,11 +60,12 @@ export { ltn12, BLOCKSIZE } from "./clients/ltn12.js";
 export type { Ltn12Module, Source, Sink, SinkResult, PumpResult } from "./clients/ltn12.js";
 export { DEBUG_ORIGINAL } from "./common/symbols.js";
 export type { DebugModule, DebugLogger } from "./debug/debug.js";
-export { HttpModule, MAXHEADERSIZE } from "./clients/http.js";
+export { HttpModule, MAXHEADERSIZE, MAXINTERIM, MAXBODYSIZE } from "./clients/http.js";
+export { MAXLINE, MAXREPLYSIZE } from "./clients/tp.js";
 export { SmtpModule } from "./clients/smtp.js";
 export { FtpModule } from "./clients/ftp.js";
 export type { FtpParams } from "./clients/ftp.js";
-export type { SmtpMail, SmtpMessage, SmtpMultipart } from "./clients/smtp.js";
+export type { SmtpMail, SmtpMessage, SmtpMultipart, OpSourceSync } from "./clients/smtp.js";
 export type { HttpRequestParams, HttpRequest, HttpResult, HttpHeaders, HttpTimeout } from "./clients/http.js";
 export type { OpSource, OpSink } from "./clients/pull.js";
 export type { Encoding } from "./socket/patterns.js";
@@ -62,10 +73,18 @@ export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn }
 
 export type { CallableCopas } from "./callable.js";
 
-/** The default dispatcher, on the real clock and network. */
+/**
+ * The default dispatcher, on the real clock and network; callable: `copas()` is `copas.loop()`.
+ *
+ * @lua `local copas = require "copas"`
+ */
 const copas: CallableCopas = makeCallable(new Copas());
 
-/** The LuaSocket layer over Node's `net` (LuaSocket's `socket` module). */
+/**
+ * The LuaSocket layer over Node's `net` and `dgram` (LuaSocket's `socket` module).
+ *
+ * @lua `local socket = require "socket"`
+ */
 export const socket = realSocket;
 
 export default copas;

@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// (The declarations use Buffer and node:tls types: a consumer gets Node's types through this line,
+// without listing "node" in its own "types", as TypeScript 6 and later require.)
 /**
  * "copas/socket": the LuaSocket layer alone, for code that wants LuaSocket's API without the
  * dispatcher (`socket.bind`, `socket.connect`, `socket.select`, ...).
@@ -6,11 +9,35 @@
  * import socket from "copas/socket";
  * const [client, err] = await socket.connect("127.0.0.1", 20000);
  * ```
+ *
+ * @module copas/socket
  */
 import { realSocket } from "./defaults.js";
 
 export { TcpSocket } from "./socket/tcp.js";
 export { UdpSocket } from "./socket/udp.js";
 export type { SocketModule } from "./socket/socket-module.js";
-export const { bind, connect, select, gettime, sleep, tcp, tcp4, tcp6, udp, udp4, udp6 } = realSocket;
+/** `socket.bind(host, port, backlog?)`: a listening server; see {@link SocketModule.bind}. */
+export const bind = realSocket.bind;
+/** `socket.connect(host, port)`: a connected client; see {@link SocketModule.connect}. */
+export const connect = realSocket.connect;
+/** `socket.select(recvt, sendt, timeout?)`; see {@link SocketModule.select}. */
+export const select = realSocket.select;
+/** `socket.gettime()`: seconds since the epoch; see {@link SocketModule.gettime}. */
+export const gettime = realSocket.gettime;
+/** `socket.sleep(seconds)`, a Promise; see {@link SocketModule.sleep}. */
+export const sleep = realSocket.sleep;
+/** `socket.tcp()`: a master TCP object; see {@link SocketModule.tcp}. */
+export const tcp = realSocket.tcp;
+/** `socket.tcp4()`; see {@link SocketModule.tcp4}. */
+export const tcp4 = realSocket.tcp4;
+/** `socket.tcp6()`; see {@link SocketModule.tcp6}. */
+export const tcp6 = realSocket.tcp6;
+/** `socket.udp()`: an unbound UDP object; see {@link SocketModule.udp}. */
+export const udp = realSocket.udp;
+/** `socket.udp4()`; see {@link SocketModule.udp4}. */
+export const udp4 = realSocket.udp4;
+/** `socket.udp6()`; see {@link SocketModule.udp6}. */
+export const udp6 = realSocket.udp6;
+/** The LuaSocket layer over Node's `net` and `dgram` (the same object as `socket` from "copas"). */
 export default realSocket;

@@ -58,15 +58,15 @@ interface Running {
 }
 
 async function start(file: string, args: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", path.join("examples", file), ...args], {
+  const child = spawn(process.execPath, ["--conditions=copas-source", "--import", "tsx", path.join("examples", file), ...args], {
     cwd: root,
     env: { ...process.env, HOST: "127.0.0.1", PORT: "0", EXAMPLE_SMOKE: "1" },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let err = "";
-  child.stderr!.on("data", (d) => (err += d));
+  child.stderr.on("data", (d) => (err += d));
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const out = new Lines(child.stdout!);
+  const out = new Lines(child.stdout);
   for (;;) {
     const l = await out.next();
     if (l === null) throw new Error(`${file} ended before listening: ${err}`);

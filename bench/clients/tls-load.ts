@@ -1,5 +1,5 @@
 // Load client for bench/suites/tls.ts, run as a child process:
-//   node --conditions=source --import tsx bench/clients/tls-load.ts <port> <conns> <warmup s> <seconds> <ca file>
+//   node --conditions=copas-source --import tsx bench/clients/tls-load.ts <port> <conns> <warmup s> <seconds> <ca file>
 // Opens <conns> TLS connections to 127.0.0.1:<port> (server name "localhost", verified against
 // the CA), then each plays ping-pong with 64-byte lines. After the warm-up it counts the echoes
 // received for <seconds> and prints one line of JSON: { "messages": n, "seconds": s }.
@@ -32,7 +32,7 @@ function start(): void {
       s.write(LINE);
     }
   });
-  s.on("error", (e) => {
+  s.on("error", (e: Error) => {
     process.stderr.write(`tls-load: ${e.message}\n`);
     process.exit(1);
   });

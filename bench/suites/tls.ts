@@ -29,7 +29,7 @@ async function load(port: number, warmup: number, seconds: number): Promise<Rate
   const runs = Array.from({ length: PROCS }, () => {
     const child = spawn(
       process.execPath,
-      ["--conditions=source", "--import", "tsx", CLIENT, String(port), String(CONNS), String(warmup), String(seconds), CERTS + "rootA.pem"],
+      ["--conditions=copas-source", "--import", "tsx", CLIENT, String(port), String(CONNS), String(warmup), String(seconds), CERTS + "rootA.pem"],
       { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
     );
     let out = "";
@@ -137,7 +137,7 @@ const suite: BenchSuite = {
 
 export default suite;
 
-// `node --conditions=source --import tsx bench/suites/tls.ts [--quick]` runs this suite alone.
+// `node --conditions=copas-source --import tsx bench/suites/tls.ts [--quick]` runs this suite alone.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const rows = await suite.run({ quick: process.argv.includes("--quick") });
   console.log(rows);

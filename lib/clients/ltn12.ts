@@ -74,30 +74,39 @@ function step(src: Source, snk: Sink): [1, null] | [null, string | null] {
 function all(src: Source, snk: Sink, stepper?: typeof step | null): PumpResult {
   check.func("ltn12.pump.all", "src", src);
   check.func("ltn12.pump.all", "snk", snk);
+  if (stepper !== undefined && stepper !== null) check.func("ltn12.pump.all", "step", stepper);
   const f = stepper ?? step;
   for (;;) {
-    const [ret, err] = f(src, snk);
+    const r = f(src, snk);
+    if (!Array.isArray(r)) check.fail("ltn12.pump.all", "step", "a function giving [1, null] or [null, err]", r);
+    const [ret, err] = r;
     if (!ret) return err !== null && err !== undefined ? [null, err] : [1, null];
   }
 }
 
 /** LTN12: `ltn12.source`, `ltn12.sink`, `ltn12.pump` (as `copas.ltn12`). */
 export interface Ltn12Module {
+  /** Bytes per chunk of `source.string` (2048). */
   BLOCKSIZE: number;
+  /** Sources: functions giving a chunk per call, then `null`. */
   source: {
     /** A source giving `s` in chunks of BLOCKSIZE (nothing for null or ""). */
     string(s?: Data | null): Source;
     /** A source with nothing in it. */
     empty(): Source;
   };
+  /** Sinks: functions taking a chunk per call, then `null`. */
   sink: {
     /** A sink pushing each chunk onto `t` (a new array when omitted): `[sink, t]`. */
     table<T extends Data[]>(t?: T | null): [Sink, T];
     /** A sink dropping everything. */
     null(): Sink;
   };
+  /** Pumps: move chunks from a source to a sink. */
   pump: {
+    /** Moves one chunk: `[1, null]`, or `[null, err]` at the end (`err` null) or on an error. */
     step(src: Source, snk: Sink): [1, null] | [null, string | null];
+    /** Moves every chunk (with `step`, default `pump.step`): `[1, null]` or `[null, err]`. */
     all(src: Source, snk: Sink, step?: ((src: Source, snk: Sink) => [1, null] | [null, string | null]) | null): PumpResult;
   };
 }

@@ -17,7 +17,7 @@ export function describe(v: unknown): string {
     case "symbol":
       return "a symbol";
     default: {
-      const ctor = (v as object).constructor;
+      const ctor = v.constructor;
       return ctor && ctor.name ? `an object (${ctor.name})` : "an object";
     }
   }
@@ -68,6 +68,14 @@ const COPAS_TEXTS: Record<string, string | ((got: unknown) => string)> = {
 export function copasText(fn: string, arg: string, got: unknown): string {
   const t = COPAS_TEXTS[`${fn}:${arg}`];
   return t === undefined ? "" : typeof t === "string" ? t : t(got);
+}
+
+/**
+ * Lua's `tostring` for a message: any value as `String` gives it. Deliberately also objects
+ * without a `toString` of their own ("[object Object]", where Lua says "table: 0x...").
+ */
+export function tostring(v: unknown): string {
+  return String(v);
 }
 
 export function fail(fn: string, arg: string, accepts: string, got: unknown): never {
@@ -123,4 +131,17 @@ export function optCount(fn: string, arg: string, v: unknown): number | undefine
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "number" || !(v >= 0) || v === Infinity) fail(fn, arg, "a finite number >= 0, null or undefined", v);
   return v;
+}
+
+/** A bound set on a module (`http.MAXLINE`, ...): an integer >= `min`, finite (a bound, never "none"). */
+export function bound(fn: string, arg: string, v: unknown, min = 1): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) fail(fn, arg, `an integer >= ${min} (a finite bound)`, v);
+  return v;
+}
+
+/** True for an object used as a table: a plain object or one without a prototype (not an array, Date, ...). */
+export function isTable(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
 }

@@ -1,7 +1,7 @@
 // Errors that callers must tell apart: caught with `instanceof`, never by matching message text.
 
 /** `code` of a TlsHandshakeError when the TLS engine gave none of its own. */
-export const TLS_HANDSHAKE_FAILED = "ERR_TLS_HANDSHAKE";
+const TLS_HANDSHAKE_FAILED = "ERR_TLS_HANDSHAKE";
 
 /**
  * A TLS handshake failed (thrown by `copas.dohandshake` and the handshakes of wrapped sockets
@@ -26,6 +26,11 @@ export class TlsHandshakeError extends Error {
    */
   readonly code: string;
 
+  /**
+   * @param reason why it failed (the message adds Copas's prefix)
+   * @param code the engine's error code, if any
+   * @lua `error("TLS/SSL handshake failed: " .. reason)` (Copas raises a string)
+   */
   constructor(reason: string, code?: string | null) {
     super(`TLS/SSL handshake failed: ${reason}`);
     this.name = "TlsHandshakeError";

@@ -30,6 +30,8 @@ import type { TlsSocket } from "../socket/tls-socket.js";
 import type { Network } from "../socket/network.js";
 import { READ, Selectable, WRITE, type Direction, type Watcher } from "../socket/select.js";
 import type { SocketModule } from "../socket/socket-module.js";
+import type { TcpSocket } from "../socket/tcp.js";
+import type { UdpSocket } from "../socket/udp.js";
 import { registerKernelReader, TimeoutKind, type DebugHook, type Kernel, type TlsProvider, type WaitDescription } from "./kernel.js";
 import { HANDSHAKE_TIMEOUT, networkTls } from "./handshake.js";
 import * as ops from "./ops.js";
@@ -44,6 +46,19 @@ export type ErrorHandler = (err: unknown, thread: Thread | null, skt: unknown) =
 
 /** A socket copas can serve: a LuaSocket object, or one wrapped by `copas.wrap`. */
 export type AnySocket = Selectable | CopasSocket;
+
+/**
+ * The socket `addserver(server, handler)` gives its handler, from the server's type: a TCP
+ * server's accepted client (a `TcpSocket`), or a UDP socket itself. A wrapped server gives a
+ * TCP client or the wrapped UDP socket; a server of unknown kind, any socket.
+ */
+export type HandlerSocket<S extends AnySocket> = [S] extends [UdpSocket]
+  ? S
+  : [S] extends [TcpSocket]
+    ? TcpSocket
+    : [S] extends [CopasSocket]
+      ? TcpSocket | CopasSocket
+      : AnySocket;
 
 /** What a dispatcher runs on; the public `Copas` class fills in the defaults. */
 export interface DispatcherOptions {
@@ -69,6 +84,7 @@ export interface DispatcherOptions {
 
 /** What `status()` reports. */
 export interface CopasStatus {
+  /** True while `loop()` runs. */
   running: boolean;
   /** Sockets waited on for reading (servers included). */
   read: number;
@@ -218,6 +234,7 @@ export class Dispatcher {
     registerKernelReader((d) => d.#kernel);
   }
 
+  /** @hidden use `new Copas(options)`, which fills in the defaults and adds the submodules. */
   constructor(options: DispatcherOptions) {
     this.#clock = options.clock;
     this.socket = options.socket;
@@ -237,16 +254,27 @@ export class Dispatcher {
   // Properties
   // ======================================================================================
 
-  /** True while `loop()` runs. */
+  /**
+   * True while `loop()` runs.
+   *
+   * @lua `copas.running`
+   */
   get running(): boolean {
     return this.#running;
   }
 
-  /** Close a handler's client socket when the handler ends. Default: true. */
+  /**
+   * Whether a handler's client socket is closed when the handler ends (default `true`).
+   *
+   * @lua `copas.autoclose`
+   */
   get autoclose(): boolean {
     return this.#autoclose;
   }
 
+  /**
+   * Sets `autoclose`.
+   */
   set autoclose(v: boolean) {
     this.#autoclose = !!v;
   }
@@ -258,16 +286,23 @@ export class Dispatcher {
    * connection is dropped (a handler's client: the handler does not run). Default 60
    * (`HANDSHAKE_TIMEOUT`); Infinity for none, as Copas, where a client that sends nothing holds
    * its thread and descriptor forever.
+   *
+   * @lua (none: Copas has no limit)
    */
   get handshakeTimeout(): number {
     return this.#handshakeTimeout;
   }
 
+  /** Sets `handshakeTimeout`. */
   set handshakeTimeout(seconds: number) {
     this.#handshakeTimeout = checkHandshakeTimeout("handshakeTimeout", "seconds", seconds);
   }
 
-  /** Seconds on this dispatcher's clock. */
+  /**
+   * The time on this dispatcher's clock, in seconds (a float; seconds since the epoch on the real clock).
+   *
+   * @lua `copas.gettime()` (LuaSocket's `socket.gettime()`)
+   */
   gettime(): number {
     return this.#clock.now();
   }
@@ -277,11 +312,20 @@ export class Dispatcher {
   // ======================================================================================
 
   /**
-   * Serves `server`: a TCP server runs `handler(client)` as a new thread for each accepted
-   * client, started at once; a UDP socket runs `handler(server)` as one thread.
-   * `timeout` (seconds) is copied to each client as its copas timeout.
+   * Serves `server`. A TCP server runs `handler(client)` as a new thread for each accepted client,
+   * started at once on accept (client socket named `"<name>:client_N"`, thread `"<name>:handler_N"`);
+   * a UDP socket runs `handler(server)` as one thread, started at once. The handler's socket type
+   * follows from the server's ({@link HandlerSocket}): a `TcpSocket` for a TCP server, the
+   * `UdpSocket` itself for UDP. Wrap a client with `copas.handler(fn, sslparams?)`.
+   *
+   * @param server a bound, listening TCP socket (`socket.bind`) or a UDP socket
+   * @param handler a generator function (or plain function) taking the socket
+   * @param timeout seconds, copied to each client as its copas timeout (`settimeout`)
+   * @param name the server's socket name (default: the socket's `toString()`)
+   * @throws TypeError when `server` is not a socket of this dispatcher's network, or `handler` not a function
+   * @lua `copas.addserver(server, handler [, timeout [, name]])`
    */
-  addserver(server: AnySocket, handler: ThreadFn<[never]>, timeout?: number | null, name?: string | null): void {
+  addserver<S extends AnySocket>(server: S, handler: (skt: HandlerSocket<S>) => unknown, timeout?: number | null, name?: string | null): void {
     const s = this.#own("addserver", "server", server);
     check.func("addserver", "handler", handler);
     const to = check.optNumber("addserver", "timeout", timeout);
@@ -303,7 +347,12 @@ export class Dispatcher {
     this.#start(t, handler as ThreadFn, [server], s);
   }
 
-  /** Stops serving `server`; closes it unless `keepOpen`. Gives the result of close, or true. */
+  /**
+   * Stops serving `server` and closes it, unless `keepOpen`.
+   *
+   * @returns the result of `server.close()`, or `true` when kept open
+   * @lua `copas.removeserver(server [, keep_open])`
+   */
   removeserver(server: AnySocket, keepOpen?: boolean): unknown {
     const s = this.#own("removeserver", "server", server);
     this.#servers.delete(s);
@@ -315,14 +364,25 @@ export class Dispatcher {
   }
 
   /**
-   * Adds a thread running `fn(...args)`; it first runs on the next step, not inside this call.
-   * `fn` is a generator function (or a plain one, run to completion when resumed).
+   * Adds a thread running `fn(...args)`. It first runs on the next step, not inside this call.
+   * `fn` is a generator function (or a plain one, run to completion when resumed); a thrown error
+   * goes to the thread's error handler and the loop goes on.
+   *
+   * @returns the new {@link Thread}
+   * @throws TypeError when `fn` is not a function
+   * @lua `copas.addthread(func [, ...])` → coroutine
    */
   addthread<A extends unknown[]>(fn: ThreadFn<A>, ...args: A): Thread {
     return this.addnamedthread(null, fn, ...args);
   }
 
-  /** `addthread` with a name (see `getthreadname`). */
+  /**
+   * `addthread` with a name (see `getthreadname`). Copas's old argument order `(fn, name)` is accepted too.
+   *
+   * @returns the new {@link Thread}
+   * @throws TypeError when `name` is not a string or `fn` not a function
+   * @lua `copas.addnamedthread(name, func [, ...])` → coroutine
+   */
   addnamedthread<A extends unknown[]>(name: string | null | undefined, fn: ThreadFn<A>, ...args: A): Thread {
     if (typeof name === "function" && typeof fn === "string") {
       // Copas's old argument order (handler, name).
@@ -339,7 +399,11 @@ export class Dispatcher {
 
   /**
    * Removes a thread: it is taken from whatever it waits on and unwound with
-   * `generator.return()`, so its `finally` blocks run (and may themselves wait).
+   * `generator.return()`, so its `finally` blocks run (and may themselves wait). A thread that
+   * already ended is left alone; any thread may be removed, not only those from `addthread`.
+   *
+   * @throws TypeError when `thread` is not a Thread
+   * @lua `copas.removethread(coroutine)`
    */
   removethread(thread: Thread): void {
     if (!(thread instanceof Thread)) check.fail("removethread", "thread", "a Thread", thread);
@@ -361,13 +425,19 @@ export class Dispatcher {
   // ======================================================================================
 
   /**
-   * Runs steps until `finished()`, then calls `exit()` and runs until finished again.
-   * `init` (a thread function) runs first as thread "copas_initializer"; `timeout` is passed to
-   * each step. Resolves when done.
+   * Runs steps until `finished()`, then calls `exit()` and runs until finished again, with
+   * `running` set meanwhile. `init` (a thread function) runs first, as the thread
+   * `"copas_initializer"`; `timeout` is passed to each step. The default export is callable:
+   * `copas(init, timeout)` is `copas.loop(init, timeout)`.
+   *
+   * @returns a Promise that resolves when the loop is done
+   * @throws Error `"copas.loop: the loop is already running"` (the Promise rejects)
+   * @lua `copas.loop([init_func, ][timeout])`, `copas([init_func, ][timeout])`
    */
   async loop(init?: ThreadFn | number | null, timeout?: number | null): Promise<void> {
     if (typeof init === "function") this.addnamedthread("copas_initializer", init);
-    else if (init !== undefined && init !== null) timeout = check.number("loop", "timeout", init);
+    else if (typeof init === "number") timeout = check.number("loop", "init", init);
+    else if (init !== undefined && init !== null) check.fail("loop", "init", "a thread function, a timeout in seconds, or nothing", init);
     const to = check.optNumber("loop", "timeout", timeout);
     if (this.#running) throw new Error("copas.loop: the loop is already running");
     this.#exiting = false;
@@ -424,9 +494,15 @@ export class Dispatcher {
   }
 
   /**
-   * One iteration: waits at most `timeout` seconds for socket events (not at all when a thread
-   * is runnable, never past the next timer), then runs readable, writable, timer and runnable
-   * work in that order. Resolves `true` if socket events were handled, `false` on a timeout.
+   * One iteration: waits at most `timeout` seconds for socket events (not at all when a thread is
+   * runnable, never past the next timer), then runs, in this order, the threads of readable
+   * sockets (and accepts), of writable sockets, the due timers, and the threads that were
+   * runnable when that phase began. A thread made runnable during the step runs in the next.
+   *
+   * @returns a Promise of `true` if socket events were handled, `false` on a timeout
+   * @throws Error `"copas.step: a step is already running"` (the Promise rejects); call it from your
+   * own loop, never inside a copas thread (use `pause` there)
+   * @lua `copas.step([timeout])`
    */
   async step(timeout?: number | null): Promise<boolean> {
     const to = check.optNumber("step", "timeout", timeout);
@@ -619,7 +695,12 @@ export class Dispatcher {
     if (this.#readyR.length > 0 || this.#readyW.length > 0 || this.#runnable.length > 0) this.#endWait();
   };
 
-  /** True when there is nothing left to do (as Copas: paused-forever threads are no work). */
+  /**
+   * True when there is nothing left to do: no runnable or sleeping thread, no socket waited on,
+   * no server, no Promise awaited. Threads paused forever do not count, as in Copas.
+   *
+   * @lua `copas.finished()`
+   */
   finished(): boolean {
     return (
       this.#reading.size === 0 &&
@@ -633,7 +714,12 @@ export class Dispatcher {
     );
   }
 
-  /** Signals exit: `exiting()` turns true and threads in `waitforexit()` resume. */
+  /**
+   * Signals exit: `exiting()` turns true and the threads in `waitforexit()` resume. `loop()` calls it
+   * once `finished()`.
+   *
+   * @lua `copas.exit()`
+   */
   exit(): void {
     if (this.#exiting) return;
     this.#exiting = true;
@@ -642,12 +728,20 @@ export class Dispatcher {
     for (const t of ws) this.wakeup(t);
   }
 
-  /** True once `exit()` was called (reset when `loop()` starts). */
+  /**
+   * True once `exit()` was called (reset when `loop()` starts).
+   *
+   * @lua `copas.exiting()`
+   */
   exiting(): boolean {
     return this.#exiting;
   }
 
-  /** Op: waits until `exit()` is called (returns at once if it was). */
+  /**
+   * Op: waits until `exit()` is called (returns at once if it was). Outside a copas thread it throws an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
+   *
+   * @lua `copas.waitforexit()`
+   */
   waitforexit(): Op<void> {
     return ops.waitforexit(this.#kernel);
   }
@@ -668,6 +762,8 @@ export class Dispatcher {
   /**
    * Abandons all work, for test teardown: drops runnable and sleeping threads and timeouts,
    * closes the sockets being waited on, removes the servers, and calls `exit()`.
+   *
+   * @lua `copas.cancelall()`
    */
   cancelall(): void {
     for (const t of this.#runnable) if (t._state === State.Runnable) t._state = State.Dead;
@@ -701,7 +797,12 @@ export class Dispatcher {
     this.exit();
   }
 
-  /** Counts of what the dispatcher holds; with `enableStats`, step timings too (as Copas). */
+  /**
+   * Counts of what the dispatcher holds: `running`, `read`, `write`, `active`, `timer`, `inactive`,
+   * `timeout`; with `enableStats`, step timings too, with Copas's field names.
+   *
+   * @lua `copas.status([enable_stats])`
+   */
   status(enableStats?: boolean): CopasStatus {
     const res = this.#stats.read(enableStats, () => this.#clock.now()) as CopasStatus;
     res.running = this.#running;
@@ -714,7 +815,11 @@ export class Dispatcher {
     return res;
   }
 
-  /** Number of timeouts set (Copas's `gettimeouts`). */
+  /**
+   * The number of timeouts set.
+   *
+   * @lua `copas.gettimeouts()`
+   */
   gettimeouts(): number {
     return this.#timeouts;
   }
@@ -723,24 +828,46 @@ export class Dispatcher {
   // Sleeping and waking
   // ======================================================================================
 
-  /** Op: sleeps `seconds` (default 0: just yield to other threads); gives seconds slept. */
+  /**
+   * Op: sleeps `seconds` (default 0: only lets the other threads run).
+   * `pause(0)` returns the seconds between the start of the step it paused in and the one it resumed in.
+   *
+   * @returns the seconds slept
+   * @throws TypeError when `seconds` is not a number; outside a copas thread, an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
+   * @lua `copas.pause([sleeptime])`
+   */
   pause(seconds?: number | null): Op<number> {
     const s = check.optNumber("pause", "seconds", seconds) ?? 0;
     return ops.pause(this.#kernel, s > 0 ? s : 0);
   }
 
-  /** Op: sleeps until `wakeup(thread)`; gives seconds slept. */
+  /**
+   * Op: sleeps until `wakeup(thread)`. A thread paused forever is no work for `finished()`.
+   *
+   * @returns the seconds slept
+   * @lua `copas.pauseforever()`
+   */
   pauseforever(): Op<number> {
     return ops.pause(this.#kernel, -1);
   }
 
-  /** Deprecated op: as `pause`, but a negative time sleeps until woken. */
+  /**
+   * Deprecated op: as `pause`, but a negative time sleeps until woken (as `pauseforever`).
+   *
+   * @returns the seconds slept
+   * @lua `copas.sleep([sleeptime])`
+   */
   sleep(seconds?: number | null): Op<number> {
     const s = check.optNumber("sleep", "seconds", seconds) ?? 0;
     return ops.pause(this.#kernel, s < 0 ? -1 : s);
   }
 
-  /** Wakes a thread sleeping in `pause`, `sleep` or `pauseforever`; others are left alone. */
+  /**
+   * Wakes a thread sleeping in `pause`, `sleep` or `pauseforever`; a thread waiting on anything else is left alone.
+   *
+   * @throws TypeError when `thread` is not a Thread
+   * @lua `copas.wakeup(coroutine)`
+   */
   wakeup(thread: Thread): void {
     if (!(thread instanceof Thread)) check.fail("wakeup", "thread", "a Thread", thread);
     if (thread._state === State.Lethargic || thread._state === State.Sleeping) {
@@ -750,8 +877,14 @@ export class Dispatcher {
   }
 
   /**
-   * Sets a timeout for the running thread: after `delay` seconds `callback(thread)` runs.
-   * `0` or `Infinity` cancels it; negative throws. One per thread; socket ops use it too.
+   * Sets the running thread's timeout: after `delay` seconds `callback(thread)` runs (outside the
+   * thread; its errors go to the default handler as thread `"copas_core_timer"`). `0` or `Infinity`
+   * cancels it. One per thread; it is cancelled when the thread ends.
+   *
+   * @returns `true`
+   * @throws RangeError `"timout value must be greater than or equal to 0, got: <delay>"` (Copas's
+   * text, spelling included); TypeError for a delay that is not a number; outside a copas thread, an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
+   * @lua `copas.timeout(delay [, callback])`
    */
   timeout(delay: number, callback?: (thread: Thread) => unknown): true {
     check.number("timeout", "delay", delay);
@@ -767,7 +900,12 @@ export class Dispatcher {
     return true;
   }
 
-  /** Op: waits for a Promise or thenable: the value, or its rejection thrown. */
+  /**
+   * Op: waits for a Promise or thenable (a thread may also `yield` it, untyped).
+   *
+   * @returns the value it resolves to; a rejection is thrown into the thread
+   * @lua (none: Lua has no Promises)
+   */
   await<T>(p: PromiseLike<T> | T): Op<Awaited<T>> {
     return awaitOp(p);
   }
@@ -776,7 +914,15 @@ export class Dispatcher {
   // Errors and names
   // ======================================================================================
 
-  /** Sets the running thread's error handler, or the default one with `isDefault`. */
+  /**
+   * Sets the error handler of the running thread, or the default one (with `isDefault`, or
+   * outside a thread). `fn(err, thread, skt)` is told of an error that ended a thread; whatever it
+   * does, the loop goes on (an error it throws is reported as `"Failed executing error handler: ..."`).
+   * The default handler writes `gettraceback(err, thread, skt)` to stderr.
+   *
+   * @throws TypeError when `fn` is not a function, or missing when setting the default
+   * @lua `copas.seterrorhandler(func [, default])`
+   */
   seterrorhandler(fn?: ErrorHandler | null, isDefault?: boolean): void {
     if (fn !== undefined && fn !== null) check.func("seterrorhandler", "fn", fn);
     if (isDefault || this.#current === null) {
@@ -789,18 +935,32 @@ export class Dispatcher {
     this.#current._errorHandler = fn ?? null;
   }
 
-  /** Deprecated alias of `seterrorhandler`. */
+  /**
+   * Deprecated alias of `seterrorhandler`.
+   *
+   * @lua `copas.setErrorHandler(func [, default])`
+   */
   setErrorHandler(fn?: ErrorHandler | null, isDefault?: boolean): void {
     this.seterrorhandler(fn, isDefault);
   }
 
-  /** The error handler of `thread` (default: the running one), else the default handler. */
+  /**
+   * The error handler of `thread` (default: the running one), or else the default handler.
+   *
+   * @lua `copas.geterrorhandler([coroutine])`
+   */
   geterrorhandler(thread?: Thread | null): ErrorHandler {
+    if (thread !== undefined && thread !== null && !(thread instanceof Thread)) check.fail("geterrorhandler", "thread", "a Thread, or nothing", thread);
     const t = thread ?? this.#current;
     return t?._errorHandler ?? this.#defaultErrorHandler;
   }
 
-  /** `"<msg> (coroutine: <name>, socket: <name or nil>)"` and the stack. */
+  /**
+   * `"<msg> (coroutine: <thread name>, socket: <socket name or nil>)"`, then `"stack traceback:"` and
+   * the frames of `msg`'s stack (an `Error`'s own, else the current one).
+   *
+   * @lua `copas.gettraceback([msg [, coroutine [, skt]]])`
+   */
   gettraceback(msg?: unknown, thread?: Thread | null, skt?: unknown): string {
     const co = thread === undefined || thread === null ? "nil" : this.getthreadname(thread);
     const sk = skt === undefined || skt === null ? "nil" : this.getsocketname(skt as AnySocket);
@@ -811,16 +971,31 @@ export class Dispatcher {
     return `${head}\nstack traceback:\n${frames.join("\n")}`;
   }
 
-  /** With a truthy flag, socket ops of the running thread report the socket's own timeout error. */
+  /**
+   * With a truthy flag, the socket ops of the running thread report the socket's own timeout error
+   * (`"timeout"`, or a TLS `"wantread"`/`"wantwrite"`) instead of copas's `"timeout"`. Outside a copas thread it throws an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
+   *
+   * @lua `copas.useSocketTimeoutErrors(bool)`
+   */
   usesockettimeouterrors(flag?: boolean): void {
     this.#self("usesockettimeouterrors")._socketTimeoutErrors = !!flag;
   }
 
-  /** Deprecated alias of `usesockettimeouterrors`. */
+  /**
+   * Alias of `usesockettimeouterrors` (Copas 4.11's spelling).
+   *
+   * @lua `copas.useSocketTimeoutErrors(bool)`
+   */
   useSocketTimeoutErrors(flag?: boolean): void {
     this.usesockettimeouterrors(flag);
   }
 
+  /**
+   * Names a thread (default: the running one); names appear in tracebacks and traces.
+   *
+   * @throws TypeError when `name` is not a string, or outside a thread without `thread`
+   * @lua `copas.setthreadname(name [, coroutine])`
+   */
   setthreadname(name: string, thread?: Thread | null): void {
     check.string("setthreadname", "name", name);
     const t = thread ?? this.#current;
@@ -828,28 +1003,56 @@ export class Dispatcher {
     t.name = name;
   }
 
+  /**
+   * The name of `thread` (default: the running one): the one given, else Lua's
+   * `"thread: 0x<id>"` form.
+   *
+   * @throws TypeError outside a thread without `thread`
+   * @lua `copas.getthreadname([coroutine])`
+   */
   getthreadname(thread?: Thread | null): string {
     const t = thread ?? this.#current;
     if (!(t instanceof Thread)) check.fail("getthreadname", "thread", "a Thread, or nothing inside a thread", thread);
     return t.name;
   }
 
+  /**
+   * Names a socket, for tracebacks and traces.
+   *
+   * @throws TypeError when `name` is not a string or `skt` not a socket of this dispatcher's network
+   * @lua `copas.setsocketname(name, skt)`
+   */
   setsocketname(name: string, skt: AnySocket): void {
     check.string("setsocketname", "name", name);
     stateOf(this.#raw("setsocketname", "skt", skt)).name = name;
   }
 
+  /**
+   * The name of `skt`: the one given (servers: their `addserver` name, clients
+   * `"<server>:client_N"`), else its `toString()` (`tcp{client}`, ...).
+   *
+   * @lua `copas.getsocketname(skt)`
+   */
   getsocketname(skt: AnySocket): string {
     const s = this.#raw("getsocketname", "skt", skt);
     return (s._slot as SocketState | null)?.name ?? String(s);
   }
 
-  /** The running thread, or null outside threads. */
+  /**
+   * The running thread, or null outside threads.
+   *
+   * @lua `coroutine.running()`
+   */
   running_thread(): Thread | null {
     return this.#current;
   }
 
-  /** Events recorded so far when made with `trace: true` (else an empty array). */
+  /**
+   * The events recorded so far, one line each (`"<time> <event>"`), when made with `trace: true`;
+   * else an empty array.
+   *
+   * @lua (none: a copas/sim addition)
+   */
   gettrace(): string[] {
     return this.#trace ? this.#trace.lines() : [];
   }
@@ -859,8 +1062,16 @@ export class Dispatcher {
   // ======================================================================================
 
   /**
-   * Op: receives by `pattern` ("*l" default, "*a", or a byte count, `prefix` included).
-   * `[data, null, null]` or `[null, err, partial]`; err "timeout" (copas timeout) or "closed".
+   * Op: receives from `skt` by `pattern`: `"*l"`/`"l"` a line (the default; `"\n"` removed, `"\r"`
+   * ignored), `"*a"`/`"a"` everything until the peer closes, or a byte count (which includes the
+   * prefix's length, as in LuaSocket). `prefix` goes in front of the data. Waits while nothing
+   * complete has arrived, up to the socket's receive timeout. UDP: `receive(skt, size)`.
+   *
+   * @returns `[data, null, null]`, or `[null, err, partial]` with `err` `"timeout"` (the copas
+   * timeout ran out) or `"closed"`; `"*a"` gives `[data, null, null]` when the peer closes after
+   * sending anything during the op, and `[null, "closed", prefix]` when nothing came
+   * @throws TypeError for a bad pattern or socket; outside a copas thread, an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
+   * @lua `copas.receive(skt [, pattern [, prefix]])` → `data` or `nil, err, partial`
    */
   receive(skt: AnySocket, pattern?: Pattern | null, prefix?: Data | null): Op<ReceiveResult<string>> {
     const s = this.#raw("receive", "skt", skt);
@@ -868,17 +1079,31 @@ export class Dispatcher {
     return ops.receive(this.#kernel, s, pattern, prefix, false) as Op<ReceiveResult<string>>;
   }
 
-  /** Op: as `receive`, but returns as soon as some data arrived (the partial result). */
+  /**
+   * Op: as `receive`, but returns as soon as some data arrived (the partial result, with err `"timeout"`).
+   *
+   * @returns `[data, null, null]`, or `[null, err, partial]` (`err` `"timeout"` with the bytes so far, or `"closed"`)
+   * @lua `copas.receivepartial(skt [, pattern [, prefix]])`
+   */
   receivepartial(skt: AnySocket, pattern?: Pattern | null, prefix?: Data | null): Op<ReceiveResult<string>> {
     return ops.receive(this.#kernel, this.#raw("receivepartial", "skt", skt), pattern, prefix, true) as Op<ReceiveResult<string>>;
   }
 
-  /** Deprecated alias of `receivepartial`. */
+  /**
+   * Deprecated alias of `receivepartial`.
+   *
+   * @lua `copas.receivePartial(skt [, pattern [, prefix]])`
+   */
   receivePartial(skt: AnySocket, pattern?: Pattern | null, prefix?: Data | null): Op<ReceiveResult<string>> {
     return this.receivepartial(skt, pattern, prefix);
   }
 
-  /** Op (UDP): `[data, ip, port]` or `[null, err, null]`. */
+  /**
+   * Op (UDP): receives one datagram of at most `size` bytes (default 8192) and who sent it.
+   *
+   * @returns `[data, ip, port]`, or `[null, err, null]` with `err` `"timeout"`, `"closed"` or `"connection refused"`
+   * @lua `copas.receivefrom(skt [, size])` → `data, ip, port` or `nil, err`
+   */
   receivefrom(skt: AnySocket, size?: number | null): Op<[string, string, number] | [null, string, null]> {
     return ops.receiveDatagram(this.#kernel, this.#raw("receivefrom", "skt", skt), size ?? undefined, true) as Op<
       [string, string, number] | [null, string, null]
@@ -886,47 +1111,88 @@ export class Dispatcher {
   }
 
   /**
-   * Op: sends bytes `i..j` of `data` (1-based, inclusive), waiting while the send buffer is
-   * full. `[lastIndex, null, null]` or `[null, err, lastIndexSent]`.
+   * Op: sends bytes `i..j` of `data` (1-based, inclusive, negative from the end, as LuaSocket),
+   * waiting while the socket's send buffer is full, up to its send timeout. Strings go out by the
+   * socket's encoding (`"latin1"` by default: one byte per char; see `setencoding`),
+   * `Uint8Array`s as they are.
+   *
+   * @returns `[lastIndex, null, null]`, or `[null, err, lastIndexSent]` with `err` `"timeout"` or `"closed"`
+   * @throws TypeError for data that is neither a string nor bytes; outside a copas thread, an `Error` (`"copas.<name>: must run inside a copas thread ..."`).
+   * @lua `copas.send(skt, data [, i [, j]])` → `last` or `nil, err, last`
    */
   send(skt: AnySocket, data: Data, i?: number | null, j?: number | null): Op<SendResult> {
-    return ops.send(this.#kernel, this.#raw("send", "skt", skt), data, i ?? undefined, j ?? undefined);
+    const s = this.#raw("send", "skt", skt);
+    if (i !== undefined && i !== null && typeof i !== "number") check.fail("send", "i", "a number or nothing", i);
+    if (j !== undefined && j !== null && typeof j !== "number") check.fail("send", "j", "a number or nothing", j);
+    return ops.send(this.#kernel, s, data, i ?? undefined, j ?? undefined);
   }
 
-  /** UDP: sends a datagram (never waits). */
+  /**
+   * UDP: sends a datagram to `ip:port` (never waits).
+   *
+   * @returns what the socket's `sendto` gives: `[bytes, null]`, or `[null, err]` (`"closed"`, `"message too long"`, ...)
+   * @lua `copas.sendto(skt, data, ip, port)`
+   */
   sendto(skt: AnySocket, data: Data, ip: string, port: number): unknown {
     const s = this.#raw("sendto", "skt", skt) as unknown as { sendto(d: Data, ip: string, port: number): unknown };
     return s.sendto(data, ip, port);
   }
 
-  /** Op: connects a master socket, waiting until done: `[1, null]` or `[null, err]`. */
+  /**
+   * Op: connects a master socket to `host:port`, waiting up to its connect timeout.
+   *
+   * @returns `[1, null]`, or `[null, err]` with `err` `"timeout"`, `"connection refused"`, `"host not found"`, ...
+   * @lua `copas.connect(skt, host, port)` → `1` or `nil, err`
+   */
   connect(skt: AnySocket, host: string, port: number): Op<OkResult> {
     return ops.connect(this.#kernel, this.#raw("connect", "skt", skt), host, port);
   }
 
   /**
-   * Op: TLS handshake on a connected TCP socket (LuaSec's parameters): `[tlsSocket, null]`, or
-   * `[null, "timeout"]` after the socket's connect timeout; any other failure throws
-   * `"TLS/SSL handshake failed: <reason>"`. Use the returned socket from then on.
+   * Op: the TLS handshake on a connected TCP socket, with LuaSec's parameters
+   * (`{ mode, protocol, key, certificate, cafile, verify, options }`, or `{ wrap, sni }`).
+   * Use the returned socket from then on.
+   *
+   * @returns `[tlsSocket, null]`, or `[null, "timeout"]` after the socket's connect timeout
+   * (else `handshakeTimeout`)
+   * @throws {@link TlsHandshakeError} `"TLS/SSL handshake failed: <reason>"` on any other failure, as Copas
+   * @lua `copas.dohandshake(skt, sslparams)` → `ssl_skt` or `nil, err`
    */
   dohandshake(skt: AnySocket, sslparams: unknown): Op<[TlsSocket, null] | [null, string]> {
     const s = this.#raw("dohandshake", "skt", skt);
     return this.#tlsProvider("dohandshake").dohandshake(this.#kernel, s, sslparams) as Op<[TlsSocket, null] | [null, string]>;
   }
 
-  /** Closes a socket (threads waiting on it wake and see "closed"). */
+  /**
+   * Closes a socket; threads waiting on it wake and see `"closed"`.
+   *
+   * @returns what the socket's `close` gives (`1`)
+   * @lua `copas.close(skt, ...)`
+   */
   close(skt: AnySocket, ...args: unknown[]): unknown {
     const s = skt instanceof CopasSocket ? skt : this.#raw("close", "skt", skt);
     return (s as unknown as { close(...a: unknown[]): unknown }).close(...args);
   }
 
-  /** Sets every copas timeout of `skt` (null or negative: none). Gives `true`. */
+  /**
+   * Sets every copas timeout of `skt` (connect, send, receive), in seconds; `null` or negative: none.
+   *
+   * @returns `true`
+   * @throws TypeError when `t` is not a number
+   * @lua `copas.settimeout(skt, [timeout])`
+   */
   settimeout(skt: AnySocket, t?: number | null): true {
     const v = check.optNumber("settimeout", "t", t) ?? -1;
     return this.settimeouts(skt, v, v, v);
   }
 
-  /** Sets the connect, send and receive timeouts (null: unchanged; negative: none). */
+  /**
+   * Sets the connect, send and receive timeouts of `skt` separately, in seconds
+   * (`null`: unchanged; negative: none).
+   *
+   * @returns `true`
+   * @lua `copas.settimeouts(skt, [connect], [send], [receive])`
+   */
   settimeouts(skt: AnySocket, connect?: number | null, send?: number | null, receive?: number | null): true {
     const s = this.#raw("settimeouts", "skt", skt);
     const c = check.optNumber("settimeouts", "connect", connect);
@@ -940,10 +1206,21 @@ export class Dispatcher {
     return true;
   }
 
-  /** Deprecated; does nothing (sends are not buffered by copas). */
+  /**
+   * Deprecated; does nothing (copas does not buffer sends).
+   *
+   * @lua `copas.flush()`
+   */
   flush(..._args: unknown[]): void {}
 
-  /** A copas socket: LuaSocket's methods as ops on `skt`. Wrapping twice gives the same object. */
+  /**
+   * A copas socket: LuaSocket's methods on `skt` as ops (`yield* w.receive()`), timeouts and all.
+   * Wrapping twice gives the same object. With `sslparams`, `connect` also does the TLS handshake.
+   *
+   * @returns the {@link CopasSocket}
+   * @throws TypeError when `skt` is not a socket of this dispatcher's network
+   * @lua `copas.wrap(skt [, sslparams])`
+   */
   wrap(skt: AnySocket, sslparams?: unknown): CopasSocket {
     if (skt instanceof CopasSocket) return skt;
     const s = this.#own("wrap", "skt", skt);
@@ -959,7 +1236,14 @@ export class Dispatcher {
     return new CopasSocket(this, s, sslparams);
   }
 
-  /** A handler that wraps its client socket (and, with sslparams, handshakes) before `fn`. */
+  /**
+   * A server handler that wraps its client (`wrap(skt, sslparams)`) and, with `sslparams`, does the
+   * TLS handshake, before calling `fn(wrappedClient, ...args)`.
+   *
+   * @returns a handler for `addserver`
+   * @throws TypeError when `fn` is not a function or `sslparams` is malformed
+   * @lua `copas.handler(handler [, sslparams])`
+   */
   handler<A extends unknown[]>(fn: (skt: CopasSocket, ...args: A) => unknown, sslparams?: unknown): (skt: AnySocket, ...args: A) => Op<unknown> {
     check.func("handler", "fn", fn);
     return ops.makeHandler(this.#kernel, fn as (skt: CopasSocket, ...a: unknown[]) => unknown, sslparams) as (skt: AnySocket, ...args: A) => Op<unknown>;

@@ -123,20 +123,36 @@ export class Thread {
     this.#name = name ?? null;
   }
 
-  /** Name given by `setthreadname`/`addnamedthread`, else `thread: 0x<id>` (made when read). */
+  /**
+   * The name given by `setthreadname`/`addnamedthread`, else Lua's `"thread: 0x<id>"` form.
+   *
+   * @lua `copas.getthreadname(co)`
+   */
   get name(): string {
     return (this.#name ??= `thread: 0x${this.id.toString(16).padStart(8, "0")}`);
   }
 
+  /**
+   * Sets the name (as `copas.setthreadname(name, thread)`).
+   */
   set name(v: string) {
     this.#name = v;
   }
 
-  /** "running", "suspended" or "dead", as Lua's coroutine.status. */
+  /**
+   * `"running"`, `"suspended"` or `"dead"`.
+   *
+   * @lua `coroutine.status(co)`
+   */
   status(): "running" | "suspended" | "dead" {
     return this._state === State.Running ? "running" : this._state === State.Dead ? "dead" : "suspended";
   }
 
+  /**
+   * The thread's name.
+   *
+   * @lua `tostring(co)`
+   */
   toString(): string {
     return this.name;
   }

@@ -158,13 +158,21 @@ export interface DebugModule {
   /**
    * Logs each resume, yield and exit of a thread, one line per event, to `logger` (default:
    * console.log). The thread "copas_core_timer" is left out unless `core` is true.
+   *
+   * @lua `copas.debug.start([logger [, core]])`
    */
   start(logger?: DebugLogger | null, core?: boolean): void;
-  /** Stops the thread log. */
+  /**
+   * Stops the thread log.
+   *
+   * @lua `copas.debug.stop()`
+   */
   stop(): void;
   /**
    * A socket (LuaSocket object or copas-wrapped) whose every method call and result is printed
    * (to `logger`, default console.log). Ops print their results when they complete.
+   *
+   * @lua `copas.debug.socket(skt [, logger])`
    */
   socket<S extends object>(skt: S, logger?: DebugLogger | null): S;
 }

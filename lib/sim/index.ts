@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// (The declarations use Buffer and node:tls types: a consumer gets Node's types through this line,
+// without listing "node" in its own "types", as TypeScript 6 and later require.)
 /**
  * "copas/sim": a virtual clock and an in-memory network, so a dispatcher runs step by step
  * with the same interleaving on every run, without real sockets or real time.
@@ -14,7 +17,7 @@
  * console.log(copas.gettrace().join("\n"));
  * ```
  *
- * @module
+ * @module copas/sim
  */
 export { ManualClock } from "./manual-clock.js";
 export { SimNetwork } from "./sim-network.js";

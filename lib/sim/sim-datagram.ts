@@ -13,7 +13,7 @@
 import type { DatagramLike } from "../socket/network.js";
 
 /** Where a datagram socket's address comes from and goes to. */
-export interface Endpoint {
+interface Endpoint {
   address: string;
   port: number;
   family: string;
@@ -21,7 +21,7 @@ export interface Endpoint {
 
 /** What a datagram socket needs from its network. */
 export interface DatagramFabric {
-  readonly _clock: { now(): number; setTimer(s: number, fn: () => void): unknown };
+  readonly clock: { now(): number; setTimer(s: number, fn: () => void): unknown };
   /** Seconds until a datagram sent now arrives (fixed, or drawn from the seed). */
   _delay(): number;
   /** True when a partition separates hosts `a` and `b`. */
@@ -107,7 +107,7 @@ export class SimDatagram implements DatagramLike {
     if (via.get(k) === to) return;
     via.delete(k);
     via.set(k, to);
-    if (via.size > VIA_MAX) via.delete(via.keys().next().value!);
+    if (via.size > VIA_MAX) via.delete(via.keys().next().value);
   }
 
   /** @internal the bound endpoint (null while unbound). */
@@ -210,7 +210,7 @@ export class SimDatagram implements DatagramLike {
     }
     const f = this._fabric;
     if (!addressable(host)) {
-      f._clock.setTimer(0, () => cb(codeError(`getaddrinfo ENOTFOUND ${host}`, "ENOTFOUND")));
+      f.clock.setTimer(0, () => cb(codeError(`getaddrinfo ENOTFOUND ${host}`, "ENOTFOUND")));
       return this;
     }
     this.#autobind();
@@ -218,7 +218,7 @@ export class SimDatagram implements DatagramLike {
     const data = Buffer.from(msg);
     const from = this.#source(host, port);
     const fromPort = this.#local!.port;
-    f._clock.setTimer(f._delay(), () => this.#arrive(data, from, fromPort, host, port));
+    f.clock.setTimer(f._delay(), () => this.#arrive(data, from, fromPort, host, port));
     cb(null);
     return this;
   }
@@ -255,7 +255,7 @@ export class SimDatagram implements DatagramLike {
     const p = this.#peer;
     if (p === null || p.address !== to || p.port !== port) return;
     const f = this._fabric;
-    f._clock.setTimer(f._delay(), () => {
+    f.clock.setTimer(f._delay(), () => {
       const q = this.#peer;
       if (this.#closed || q === null || q.address !== to || q.port !== port) return;
       this.#emit(this.#onError, codeError(`recvmsg ECONNREFUSED ${to}:${port}`, "ECONNREFUSED"));

@@ -42,9 +42,12 @@ function err(message: string, code: string): Error & { code: string } {
 }
 
 function checkLatency(fn: string, l: unknown): [number, number] {
-  const ok = (x: unknown) => typeof x === "number" && Number.isFinite(x) && x >= 0;
-  if (ok(l)) return [l as number, l as number];
-  if (Array.isArray(l) && l.length === 2 && ok(l[0]) && ok(l[1]) && l[0] <= l[1]) return [l[0], l[1]];
+  const ok = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
+  if (ok(l)) return [l, l];
+  if (Array.isArray(l) && l.length === 2) {
+    const [min, max] = l as unknown[];
+    if (ok(min) && ok(max) && min <= max) return [min, max];
+  }
   return check.fail(fn, "latency", "seconds (a finite number >= 0) or [min, max] with 0 <= min <= max", l);
 }
 
@@ -161,7 +164,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
     this.#chunk = checkChunk("SimNetwork", options.chunkSize ?? Infinity);
     // Plain data fields (kept up to date by the setters): read on every delivery.
     this.#fabric = {
-      _clock: clock,
+      clock,
       _delay: () => this.#delay(),
       _chunkSize: this.#chunk,
       _blocked: (a, b) => this.#partitions.size > 0 && a !== b && this.#partitions.has(pairKey(a, b)),

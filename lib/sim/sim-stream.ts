@@ -15,7 +15,7 @@ import { ManualClock } from "./manual-clock.js";
 
 /** What a stream needs from its network. */
 export interface SimFabric {
-  readonly _clock: { now(): number; setTimer(s: number, fn: () => void): unknown; clearTimer(h: unknown): void };
+  readonly clock: { now(): number; setTimer(s: number, fn: () => void): unknown; clearTimer(h: unknown): void };
   /** Seconds until a chunk sent now arrives (fixed, or drawn from the seed). */
   _delay(): number;
   _chunkSize: number;
@@ -143,7 +143,7 @@ export class SimStream implements StreamLike {
     this.remotePort = remotePort;
     this.remoteFamily = remote.includes(":") ? "IPv6" : "IPv4";
     this.#paused = paused;
-    this.#manual = fabric._clock instanceof ManualClock ? fabric._clock : null;
+    this.#manual = fabric.clock instanceof ManualClock ? fabric.clock : null;
   }
 
   /** "host:port>host:port", as in trace lines. */
@@ -200,7 +200,7 @@ export class SimStream implements StreamLike {
       const err = this.destroyed
         ? codeError("cannot call write after a stream was destroyed", "ERR_STREAM_DESTROYED")
         : codeError("write after end", "ERR_STREAM_WRITE_AFTER_END");
-      f._clock.setTimer(0, () => {
+      f.clock.setTimer(0, () => {
         cb?.(err);
         emit(this.#onError, err);
       });
@@ -223,7 +223,7 @@ export class SimStream implements StreamLike {
     }
     this.#written += n;
     if (cb !== undefined) {
-      if (this.#delivered >= this.#written) f._clock.setTimer(0, () => cb(null));
+      if (this.#delivered >= this.#written) f.clock.setTimer(0, () => cb(null));
       else (this.#cbs ??= []).push({ end: this.#written, cb });
     }
     return true;
@@ -316,7 +316,7 @@ export class SimStream implements StreamLike {
 
   #send(data: Buffer | null): void {
     const f = this._fabric;
-    const clock = f._clock;
+    const clock = f.clock;
     const now = clock.now();
     let due = now + f._delay();
     if (due < this.#lastDue) due = this.#lastDue;
@@ -424,7 +424,7 @@ export class SimStream implements StreamLike {
   }
 
   #dropOne(err: Error): void {
-    const clock = this._fabric._clock;
+    const clock = this._fabric.clock;
     for (let c = this.#first; c !== null; c = c.next) clock.clearTimer(c.timer);
     this.#first = null;
     this.#last = null;

@@ -19,45 +19,58 @@ export interface Watcher {
  * nothing per step, whatever the number of open sockets.
  */
 export abstract class Selectable {
-  /** Read watcher (the dispatcher's), called once when the socket becomes readable, then cleared. */
+  /** @internal Read watcher (the dispatcher's), called once when the socket becomes readable, then cleared. */
   _rw: Watcher | null = null;
-  /** Write watcher, likewise. */
+  /** @internal Write watcher, likewise. */
   _ww: Watcher | null = null;
   /**
+   * @internal
    * `socket.select`'s own read and write watchers: slots apart from the dispatcher's, so a
    * select and a copas thread waiting on one socket are both told, whichever came first.
    */
   _srw: Watcher | null = null;
+  /** @internal */
   _sww: Watcher | null = null;
 
   /**
+   * @internal
    * The slot of the dispatcher that serves this socket (lib/core/socket-state.ts): its waiting
    * threads, name, timeouts. The socket layer never reads it; it lives here so the hot path
    * needs no map lookup.
    */
   _slot: object | null = null;
 
-  /** Identity of the network this socket lives on (the real one, or a SimNetwork). */
+  /** @internal Identity of the network this socket lives on (the real one, or a SimNetwork). */
   abstract readonly _network: object;
-  /** True when a receive (or accept) would not say "timeout". */
+  /** @internal True when a receive (or accept) would not say "timeout". */
   abstract _readable(): boolean;
-  /** True when a send (or a pending connect) would not say "timeout". */
+  /** @internal True when a send (or a pending connect) would not say "timeout". */
   abstract _writable(): boolean;
+  /** LuaSocket's tostring: "tcp{client}: 0x...", "udp{unconnected}: ...". */
+  abstract toString(): string;
 
   #timeout = -1;
 
-  /** Recorded for LuaSocket compatibility; these objects never block. Gives `1`. */
+  /**
+   * Recorded for LuaSocket compatibility; these objects never block. Gives `1`.
+   *
+   * @lua `skt:settimeout(value [, mode])` (LuaSocket)
+   */
   settimeout(value?: number | null, _mode?: string): 1 {
     this.#timeout = check.optNumber("settimeout", "value", value) ?? -1;
     return 1;
   }
 
-  /** The value last given to `settimeout` (-1: none). */
+  /**
+   * The value last given to `settimeout` (-1: none).
+   *
+   * @lua `skt:gettimeout()` (LuaSocket)
+   */
   gettimeout(): number {
     return this.#timeout;
   }
 
-  /** Calls and clears the read watcher, if any. */
+  /** @internal Calls and clears the read watcher, if any. */
   _fireRead(): void {
     const w = this._rw;
     if (w !== null) {
@@ -71,7 +84,7 @@ export abstract class Selectable {
     }
   }
 
-  /** Calls and clears the write watcher, if any. */
+  /** @internal Calls and clears the write watcher, if any. */
   _fireWrite(): void {
     const w = this._ww;
     if (w !== null) {
@@ -84,8 +97,4 @@ export abstract class Selectable {
       x.ready(this, WRITE);
     }
   }
-}
-
-export function isSelectable(v: unknown): v is Selectable {
-  return v instanceof Selectable;
 }

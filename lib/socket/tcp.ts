@@ -79,6 +79,7 @@ function familyOf(f: string | undefined): string {
  * Made by `socket.tcp()`, `socket.bind()`, `socket.connect()` or `server.accept()`.
  */
 export class TcpSocket extends Selectable {
+  /** @internal */
   readonly _network: Network;
   #kind: Kind;
   #family: Family;
@@ -187,12 +188,14 @@ export class TcpSocket extends Selectable {
 
   // ---- readiness (Selectable) ----------------------------------------------------------
 
+  /** @internal */
   _readable(): boolean {
     if (this.#closed || this.#err !== null || this.#eof || this.#rdShut) return true;
     if (this.#kind === "server") return this.#backlog.length > 0;
     return this.#q.ready;
   }
 
+  /** @internal */
   _writable(): boolean {
     if (this.#closed || this.#err !== null || this.#wrShut) return true;
     if (this.#conn === Conn.Pending) return false;
@@ -203,7 +206,13 @@ export class TcpSocket extends Selectable {
 
   // ---- master -> server ----------------------------------------------------------------
 
-  /** Records the local address; the OS work happens in `listen` (or `connect`). */
+  /**
+   * Records the local address; the OS work happens in `listen` (or `connect`).
+   *
+   * @returns `[1, null]`, or `[null, err]` (`"closed"`, `"already connected"`)
+   * @throws TypeError for a host that is not a string or a port out of range
+   * @lua `master:bind(address, port)` (LuaSocket)
+   */
   bind(host: string, port: number | string): OkResult {
     check.string("bind", "host", host);
     const p = check.port("bind", "port", port);
@@ -214,7 +223,12 @@ export class TcpSocket extends Selectable {
     return [1, null];
   }
 
-  /** Starts listening on the bound address (default backlog 32, as LuaSocket). */
+  /**
+   * Starts listening on the bound address (default backlog 511, as Node; LuaSocket: 32).
+   *
+   * @returns a Promise of `[1, null]`, or `[null, err]` (`"address already in use"`, `"permission denied"`, ...)
+   * @lua `master:listen([backlog])` (LuaSocket)
+   */
   async listen(backlog?: number): Promise<OkResult> {
     const b = check.optNumber("listen", "backlog", backlog) ?? 511;
     if (this.#closed) return [null, "closed"];
@@ -249,7 +263,11 @@ export class TcpSocket extends Selectable {
     return [1, null];
   }
 
-  /** Takes one pending connection: `[client, null]`, or `[null, "timeout"]` when none waits. */
+  /**
+   * Takes one pending connection: `[client, null]`, or `[null, "timeout"]` when none waits.
+   *
+   * @lua `server:accept()` (LuaSocket)
+   */
   accept(): [TcpSocket, null] | [null, string] {
     if (this.#closed) return [null, "closed"];
     if (this.#kind !== "server") return [null, "not listening"];
@@ -272,6 +290,9 @@ export class TcpSocket extends Selectable {
   /**
    * Non-blocking connect: the first call starts it and says "timeout"; once the socket is
    * writable, calling again gives `[1, null]` or the error ("connection refused", ...).
+   *
+   * @returns `[1, null]`, or `[null, err]` (`"timeout"` while in progress, `"connection refused"`, `"host not found"`, ...)
+   * @lua `master:connect(address, port)` (LuaSocket)
    */
   connect(host: string, port: number | string): OkResult {
     check.string("connect", "host", host);
@@ -315,6 +336,9 @@ export class TcpSocket extends Selectable {
    * bounds "line too long" (`max-line-size`) / "size too large" (`max-receive-size`), the
    * rest staying queued so the connection remains usable.
    * After `close()` or `shutdown("receive")` the bytes already queued are still served.
+   *
+   * @throws TypeError for a bad pattern or prefix
+   * @lua `client:receive([pattern [, prefix]])` (LuaSocket)
    */
   receive(pattern?: Pattern, prefix?: Data | null): ReceiveResult<Data> {
     const pat = parsePattern("receive", pattern);
@@ -338,6 +362,9 @@ export class TcpSocket extends Selectable {
    * `[null, "timeout", lastIndexTaken]`; `[null, "closed", i - 1]` on a closed connection (an
    * empty range gives `[i - 1, null, null]` even then: LuaSocket makes no system call for it).
    * A string for a latin1 socket must be one byte per character (else a TypeError).
+   *
+   * @throws TypeError for data that is neither a string nor bytes
+   * @lua `client:send(data [, i [, j]])` (LuaSocket)
    */
   send(data: Data, i?: number | null, j?: number | null): SendResult {
     let asString: boolean;
@@ -390,6 +417,8 @@ export class TcpSocket extends Selectable {
    * left then is dropped and the connection reset, so the peer sees an error rather than a
    * clean end. Linger `{ on: true, timeout: 0 }` resets at once. Bytes already received stay
    * to be received. Always `1`.
+   *
+   * @lua `client:close()` (LuaSocket)
    */
   close(): 1 {
     if (this.#closed) return 1;
@@ -479,6 +508,8 @@ export class TcpSocket extends Selectable {
    * Linux, input arriving later is still taken), or "both" (default): the queued bytes are still
    * received, and no new input is taken (it is left unread, so close() then resets the
    * connection, where Linux resets it as the input arrives). Gives `1`.
+   *
+   * @lua `client:shutdown([mode])` (LuaSocket)
    */
   shutdown(mode: "both" | "send" | "receive" = "both"): 1 {
     if (mode !== "both" && mode !== "send" && mode !== "receive") {
@@ -505,17 +536,29 @@ export class TcpSocket extends Selectable {
     return 1;
   }
 
-  /** True when received bytes wait unread. */
+  /**
+   * True when received bytes wait unread.
+   *
+   * @lua `client:dirty()` (LuaSocket)
+   */
   dirty(): boolean {
     return this.#q.length > 0;
   }
 
-  /** `[bytesReceived, bytesSent, ageSeconds]`. */
+  /**
+   * `[bytesReceived, bytesSent, ageSeconds]`.
+   *
+   * @lua `client:getstats()` (LuaSocket)
+   */
   getstats(): [number, number, number] {
     return [this.#rx, this.#tx, this._network.clock.now() - this.#born];
   }
 
-  /** Resets the statistics; gives `1`. */
+  /**
+   * Resets the statistics; gives `1`.
+   *
+   * @lua `client:setstats(received, sent, age)` (LuaSocket)
+   */
   setstats(received?: number, sent?: number, age?: number): 1 {
     const rx = check.optNumber("setstats", "received", received);
     const tx = check.optNumber("setstats", "sent", sent);
@@ -526,7 +569,11 @@ export class TcpSocket extends Selectable {
     return 1;
   }
 
-  /** `[ip, port, family]` of the local end, or `[null, err]`. */
+  /**
+   * `[ip, port, family]` of the local end, or `[null, err]`.
+   *
+   * @lua `client:getsockname()` (LuaSocket)
+   */
   getsockname(): [string, number, string] | [null, string] {
     if (this.#closed) return [null, "closed"];
     if (this.#kind === "server" && this.#listener) {
@@ -541,7 +588,11 @@ export class TcpSocket extends Selectable {
     return [this.#family === 6 ? "::" : "0.0.0.0", 0, familyOf(this.#family === 6 ? "IPv6" : "IPv4")];
   }
 
-  /** `[ip, port, family]` of the peer, or `[null, err]`. */
+  /**
+   * `[ip, port, family]` of the peer, or `[null, err]`.
+   *
+   * @lua `client:getpeername()` (LuaSocket)
+   */
   getpeername(): [string, number, string] | [null, string] {
     if (this.#closed) return [null, "closed"];
     const s = this.#stream;
@@ -556,6 +607,10 @@ export class TcpSocket extends Selectable {
    * "send-buffer-size" and "recv-buffer-size" (1 to 2^31 - 1), "max-line-size" (the longest
    * line a receive assembles) and "max-receive-size" (the largest byte count or "*a" result),
    * both 1 to 2^29 - 24.
+   *
+   * @returns `[1, null]`, or `[null, err]`
+   * @throws TypeError for an unknown option or a bad value
+   * @lua `client:setoption(option [, value])` (LuaSocket)
    */
   setoption(name: string, value?: unknown): OkResult {
     check.string("setoption", "name", name);
@@ -610,7 +665,11 @@ export class TcpSocket extends Selectable {
     return (this.#opts ??= { "tcp-nodelay": false, keepalive: false, reuseaddr: true, linger: { on: false, timeout: 0 } });
   }
 
-  /** `[value, null]` for an option `setoption` takes. */
+  /**
+   * `[value, null]` for an option `setoption` takes.
+   *
+   * @lua `client:getoption(option)` (LuaSocket)
+   */
   getoption(name: string): [unknown, null] | [null, string] {
     check.string("getoption", "name", name);
     if (name === "send-buffer-size") return [this.#sendLimit, null];
@@ -626,17 +685,32 @@ export class TcpSocket extends Selectable {
     throw new TypeError(`getoption: bad argument 'name' (unsupported option '${name}')`);
   }
 
-  /** How received data is given: "latin1" (default, one char per byte), "utf8" or "buffer". */
+  /**
+   * How received data is given: "latin1" (default, one char per byte), "utf8" or "buffer".
+   *
+   * @returns `1`
+   * @throws TypeError for any other encoding
+   * @lua (none: Lua strings are bytes; a copas addition)
+   */
   setencoding(enc: Encoding): 1 {
     this.#enc = checkEncoding(enc);
     return 1;
   }
 
+  /**
+   * The encoding set by `setencoding` (default `"latin1"`).
+   *
+   * @lua (none: a copas addition)
+   */
   getencoding(): Encoding {
     return this.#enc;
   }
 
-  /** `tcp{master}`, `tcp{client}`, `tcp{server}` (or `tcp{closed}` once closed). */
+  /**
+   * `tcp{master}`, `tcp{client}`, `tcp{server}` (or `tcp{closed}` once closed).
+   *
+   * @lua `tostring(tcp)` (LuaSocket)
+   */
   override toString(): string {
     return this.#closed ? "tcp{closed}" : `tcp{${this.#kind}}`;
   }

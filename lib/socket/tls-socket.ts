@@ -25,41 +25,76 @@ export class TlsSocket extends TcpSocket {
     this._flushOnClose = true;
   }
 
-  /** The ALPN protocol agreed on: `[proto, null]`, `[null, null]` when none. */
+  /**
+   * The ALPN protocol agreed on: `[proto, null]`, `[null, null]` when none.
+   *
+   * @lua `conn:getalpn()` (LuaSec)
+   */
   getalpn(): [string | null, null] {
     const p = this.#tls.alpnProtocol;
     return [typeof p === "string" ? p : null, null];
   }
 
-  /** Server side: the name the client asked for (SNI): `[name, null]`, or `[null, null]`. */
+  /**
+   * Server side: the name the client asked for (SNI): `[name, null]`, or `[null, null]`.
+   *
+   * @lua `conn:getsniname()` (LuaSec)
+   */
   getsniname(): [string | null, null] {
     const n = this.#tls.servername;
     return [typeof n === "string" && n !== "" ? n : null, null];
   }
 
-  /** The peer's certificate as node:tls describes it, or null when it sent none. */
+  /**
+   * The peer's certificate as node:tls describes it, or null when it sent none.
+   *
+   * @lua `conn:getpeercertificate()` (LuaSec), which gives a certificate object
+   */
   getpeercertificate(): PeerCertificate | null {
     const c = this.#tls.getPeerCertificate();
     return c && Object.keys(c).length > 0 ? c : null;
   }
 
-  /** `[true, null]` when the peer's certificate verified, else `[false, reason]` (LuaSec's form). */
+  /**
+   * `[true, null]` when the peer's certificate verified, else `[false, reason]` (LuaSec's form).
+   *
+   * @lua `conn:getpeerverification()` (LuaSec)
+   */
   getpeerverification(): [boolean, string | null] {
     return this.#tls.authorized ? [true, null] : [false, String(this.#tls.authorizationError ?? "no certificate")];
   }
 
-  /** The negotiated protocol and cipher: `{ protocol, cipher, bits }`. */
-  info(): { protocol: string | null; cipher: string; bits: number | undefined } {
+  /**
+   * The negotiated protocol and cipher: `{ protocol, cipher, bits }`.
+   *
+   * @lua `conn:info()` (LuaSec), which gives `{ protocol, cipher, bits, ... }`
+   */
+  info(): {
+    /** The TLS version, as `"TLSv1.3"`. */
+    protocol: string | null;
+    /** The cipher suite's name. */
+    cipher: string;
+    /** The cipher's secret key bits, when known. */
+    bits: number | undefined;
+  } {
     const c = this.#tls.getCipher();
     return { protocol: this.#tls.getProtocol(), cipher: c.name, bits: c.bits };
   }
 
-  /** Already handshaken: `[true, null]`, as LuaSec's `conn:dohandshake()` on an open connection. */
+  /**
+   * Already handshaken: `[true, null]`, as LuaSec's `conn:dohandshake()` on an open connection.
+   *
+   * @lua `conn:dohandshake()` (LuaSec)
+   */
   dohandshake(): [true, null] {
     return [true, null];
   }
 
-  /** `tls{client}` (or `tls{closed}` once closed). */
+  /**
+   * `tls{client}` (or `tls{closed}` once closed).
+   *
+   * @lua `tostring(conn)` (LuaSec)
+   */
   override toString(): string {
     return super.toString().replace(/^tcp/, "tls");
   }

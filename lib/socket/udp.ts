@@ -16,9 +16,9 @@ import type { Data, OkResult } from "../common/types.js";
 /** Largest UDP payload over IPv4 (bytes). */
 export const MAX_DATAGRAM = 65507;
 /** Largest UDP payload over IPv6 (bytes). */
-export const MAX_DATAGRAM6 = 65527;
+const MAX_DATAGRAM6 = 65527;
 /** Default size of `receive`/`receivefrom` (LuaSocket's UDP_DATAGRAMSIZE). */
-export const DEFAULT_DATAGRAM_SIZE = 8192;
+const DEFAULT_DATAGRAM_SIZE = 8192;
 /** Default bound of unread datagrams; `setoption("recv-backlog", n)`. */
 export const DEFAULT_RECV_BACKLOG = 256;
 
@@ -54,8 +54,9 @@ function familyName(f: string | number | undefined): string {
  * ```
  */
 export class UdpSocket extends Selectable {
-  /** Marks datagram sockets for copas's ops and wrapped sockets. */
+  /** @internal Marks datagram sockets for copas's ops and wrapped sockets. */
   readonly _datagram = true;
+  /** @internal */
   readonly _network: Network;
   #family: Family;
   #dg: DatagramLike | null = null;
@@ -99,10 +100,10 @@ export class UdpSocket extends Selectable {
   /** The Node socket, made on first use (its family from `host` when the object has none). */
   #socket(host: string): DatagramLike {
     if (this.#dg !== null) return this.#dg;
-    const make = this._network.datagram;
-    if (make === undefined) throw new TypeError(`udp: the ${this._network.kind} network has no datagram sockets`);
+    const network = this._network;
+    if (network.datagram === undefined) throw new TypeError(`udp: the ${network.kind} network has no datagram sockets`);
     const six = this.#family === 6 || (this.#family === 0 && host.includes(":"));
-    const dg = make.call(this._network, {
+    const dg = network.datagram({
       type: six ? "udp6" : "udp4",
       reuseAddr: !!(this.#opts.reuseaddr || this.#opts.reuseport),
       ipv6Only: !!this.#opts["ipv6-v6only"],
@@ -153,10 +154,12 @@ export class UdpSocket extends Selectable {
 
   // ---- readiness (Selectable) ----------------------------------------------------------
 
+  /** @internal */
   _readable(): boolean {
     return this.#closed || this.#err !== null || this.#q.length > this.#head;
   }
 
+  /** @internal */
   _writable(): boolean {
     return true;
   }
@@ -166,6 +169,8 @@ export class UdpSocket extends Selectable {
   /**
    * Binds to `host:port` ("*": all interfaces; port 0: any free port). A Promise of
    * `[1, null]` or `[null, err]`: Node binds asynchronously.
+   *
+   * @lua `udp:setsockname(address, port)` (LuaSocket)
    */
   setsockname(host: string, port: number | string): Promise<OkResult> {
     check.string("setsockname", "host", host);
@@ -187,6 +192,8 @@ export class UdpSocket extends Selectable {
   /**
    * Connects to `host:port` (only its datagrams are received, `send` goes there); `"*"`
    * disconnects. A Promise of `[1, null]` or `[null, err]`.
+   *
+   * @lua `udp:setpeername(address, port)` (LuaSocket); `setpeername("*")` disconnects
    */
   setpeername(host: string, port?: number | string | null): Promise<OkResult> {
     check.string("setpeername", "host", host);
@@ -221,7 +228,11 @@ export class UdpSocket extends Selectable {
     });
   }
 
-  /** `[ip, port, family]` of the local end (`0.0.0.0`, 0 while unbound), or `[null, err]`. */
+  /**
+   * `[ip, port, family]` of the local end (`0.0.0.0`, 0 while unbound), or `[null, err]`.
+   *
+   * @lua `udp:getsockname()` (LuaSocket)
+   */
   getsockname(): [string, number, string] | [null, string] {
     if (this.#closed) return [null, "closed"];
     if (this.#bound && this.#dg !== null) {
@@ -231,7 +242,11 @@ export class UdpSocket extends Selectable {
     return this.#family === 6 ? ["::", 0, "inet6"] : ["0.0.0.0", 0, "inet"];
   }
 
-  /** `[ip, port, family]` of the peer, or `[null, "not connected"]`. */
+  /**
+   * `[ip, port, family]` of the peer, or `[null, "not connected"]`.
+   *
+   * @lua `udp:getpeername()` (LuaSocket)
+   */
   getpeername(): [string, number, string] | [null, string] {
     if (this.#closed) return [null, "closed"];
     const p = this.#peer;
@@ -244,7 +259,7 @@ export class UdpSocket extends Selectable {
     if (typeof data === "string") {
       if (this.#enc !== "utf8") checkLatin1(fn, data);
     } else if (!(data instanceof Uint8Array)) check.fail(fn, "data", "a string or a Uint8Array", data);
-    return toBytes(data as Data, this.#enc);
+    return toBytes(data, this.#enc);
   }
 
   #tooBig(b: Buffer): boolean {
@@ -254,6 +269,8 @@ export class UdpSocket extends Selectable {
   /**
    * Sends one datagram to the peer (connected objects only): `[bytes, null]`, or
    * `[null, err]` ("closed", "message too long"). Never waits.
+   *
+   * @lua `connected:send(datagram)` (LuaSocket)
    */
   send(data: Data, ..._ignored: unknown[]): [number, null] | [null, string] {
     const b = this.#bytes("send", data);
@@ -268,7 +285,12 @@ export class UdpSocket extends Selectable {
     return [b.length, null];
   }
 
-  /** Sends one datagram to `ip:port` (unconnected objects only). Never waits. */
+  /**
+   * Sends one datagram to `ip:port` (unconnected objects only). Never waits.
+   *
+   * @returns `[bytes, null]`, or `[null, err]` (`"closed"`, `"message too long"`, ...)
+   * @lua `unconnected:sendto(datagram, ip, port)` (LuaSocket)
+   */
   sendto(data: Data, ip: string, port: number | string): [number, null] | [null, string] {
     const b = this.#bytes("sendto", data);
     check.string("sendto", "ip", ip);
@@ -324,6 +346,8 @@ export class UdpSocket extends Selectable {
   /**
    * The next datagram (at most `size` bytes, default 8192; the rest of it is discarded):
    * `[data, null]`, or `[null, err]` with "timeout" when none waits, or "closed".
+   *
+   * @lua `udp:receive([size])` (LuaSocket)
    */
   receive(size?: number | null): [Data, null] | [null, string] {
     const d = this.#next("receive", size);
@@ -331,7 +355,11 @@ export class UdpSocket extends Selectable {
     return [join(null, d.data, this.#enc), null];
   }
 
-  /** As `receive`, with the sender: `[data, ip, port]` or `[null, err, null]`. */
+  /**
+   * As `receive`, with the sender: `[data, ip, port]` or `[null, err, null]`.
+   *
+   * @lua `unconnected:receivefrom([size])` (LuaSocket)
+   */
   receivefrom(size?: number | null): [Data, string, number] | [null, string, null] {
     const d = this.#next("receivefrom", size);
     if (typeof d === "string") return [null, d, null];
@@ -342,6 +370,8 @@ export class UdpSocket extends Selectable {
    * Closes the object; waiting receivers see "closed". Datagrams that `send`/`sendto` accepted
    * still go (LuaSocket's sendto is synchronous; Node's is not): the Node socket is released
    * once the last of them was handed to the OS. Always `1`.
+   *
+   * @lua `udp:close()` (LuaSocket)
    */
   close(): 1 {
     if (this.#closed) return 1;
@@ -377,6 +407,8 @@ export class UdpSocket extends Selectable {
    * use), "ip-multicast-ttl", "ip-multicast-loop", "ip-add-membership" and
    * "ip-drop-membership" (`{ multiaddr, interface }`), and "recv-backlog": the bound of unread
    * datagrams (arrivals past it are dropped and counted by `getstats`).
+   *
+   * @lua `udp:setoption(option [, value])` (LuaSocket)
    */
   setoption(name: string, value?: unknown): OkResult {
     check.string("setoption", "name", name);
@@ -431,7 +463,11 @@ export class UdpSocket extends Selectable {
     }
   }
 
-  /** `[value, null]` for an option `setoption` takes. */
+  /**
+   * `[value, null]` for an option `setoption` takes.
+   *
+   * @lua `udp:getoption(option)` (LuaSocket)
+   */
   getoption(name: string): [unknown, null] | [null, string] {
     check.string("getoption", "name", name);
     if (name === "recv-backlog") return [this.#backlog, null];
@@ -439,18 +475,32 @@ export class UdpSocket extends Selectable {
     throw new TypeError(`getoption: bad argument 'name' (unsupported option '${name}')`);
   }
 
-  /** How received data is given: "latin1" (default, one char per byte), "utf8" or "buffer". */
+  /**
+   * How received data is given: "latin1" (default, one char per byte), "utf8" or "buffer".
+   *
+   * @returns `1`
+   * @throws TypeError for any other encoding
+   * @lua (none: Lua strings are bytes; a copas addition)
+   */
   setencoding(enc: Encoding): 1 {
     this.#enc = checkEncoding(enc);
     return 1;
   }
 
-  /** `[bytesReceived, bytesSent, ageSeconds, datagramsDropped]`. */
+  /**
+   * `[bytesReceived, bytesSent, ageSeconds, datagramsDropped]`.
+   *
+   * @lua `udp:getstats()` (LuaSocket)
+   */
   getstats(): [number, number, number, number] {
     return [this.#rx, this.#tx, this._network.clock.now() - this.#born, this.#dropped];
   }
 
-  /** Resets the statistics; gives `1`. */
+  /**
+   * Resets the statistics; gives `1`.
+   *
+   * @lua `udp:setstats(received, sent, age)` (LuaSocket)
+   */
   setstats(received?: number, sent?: number, age?: number): 1 {
     const rx = check.optNumber("setstats", "received", received);
     const tx = check.optNumber("setstats", "sent", sent);
@@ -461,12 +511,20 @@ export class UdpSocket extends Selectable {
     return 1;
   }
 
-  /** True when datagrams wait unread. */
+  /**
+   * True when datagrams wait unread.
+   *
+   * @lua `udp:dirty()` (LuaSocket)
+   */
   dirty(): boolean {
     return this.#q.length > this.#head;
   }
 
-  /** `udp{unconnected}`, `udp{connected}` (or `udp{closed}` once closed). */
+  /**
+   * `udp{unconnected}`, `udp{connected}` (or `udp{closed}` once closed).
+   *
+   * @lua `tostring(udp)` (LuaSocket)
+   */
   override toString(): string {
     if (this.#closed) return "udp{closed}";
     return this.#peer === null ? "udp{unconnected}" : "udp{connected}";

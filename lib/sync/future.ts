@@ -25,7 +25,7 @@ export type FutureResult<T> = [true, T] | [false, unknown];
 export type FutureTry<T> = [typeof PENDING] | [typeof SUCCESS, T] | [typeof ERROR, unknown];
 
 /** The value a thread function ends with: a generator's return value, a Promise's value. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches any generator (its yield and next types are the op's business)
 export type ResultOf<F> = F extends (...a: any[]) => infer R ? (R extends Generator<any, infer V, any> ? V : Awaited<R>) : unknown;
 
 /**
@@ -54,12 +54,20 @@ export class Future<T = unknown> {
     this.#thread = d.addnamedthread(name, Future.#run, this, fn, args);
   }
 
-  /** The thread running the task. */
+  /**
+   * The thread running the task.
+   *
+   * @lua (none: Copas keeps the coroutine private)
+   */
   get thread(): Thread {
     return this.#thread;
   }
 
-  /** Op: waits for the task: `[true, value]` or `[false, error]`; again and again. */
+  /**
+   * Op: waits for the task: `[true, value]` or `[false, error]`; again and again.
+   *
+   * @lua `future:get()` (Copas) (or `future()`) → `true, value` or `false, err`
+   */
   get(): Op<FutureResult<T>> {
     return this.#get();
   }
@@ -69,7 +77,11 @@ export class Future<T = unknown> {
     return this.#results ?? [false, "cancelled"];
   }
 
-  /** Without waiting: `[PENDING]`, `[SUCCESS, value]` or `[ERROR, error]`. */
+  /**
+   * Without waiting: `[PENDING]`, `[SUCCESS, value]` or `[ERROR, error]`.
+   *
+   * @lua `future:try()` (Copas)
+   */
   try(): FutureTry<T> {
     const r = this.#results;
     if (r === null) return [PENDING];
@@ -79,6 +91,8 @@ export class Future<T = unknown> {
   /**
    * Cancels the task unless it is done: its thread is removed and `get` gives
    * `[false, "cancelled"]`. True if cancelled, false if it was already done.
+   *
+   * @lua `future:cancel()` (Copas)
    */
   cancel(): boolean {
     if (this.#results !== null) return false;
@@ -99,7 +113,8 @@ export class Future<T = unknown> {
     try {
       let v = fn(...args);
       if (isYieldable(v)) v = yield v;
-      r = [true, v as T];
+      const value = v as T; // what the thread function returned: ResultOf<F>, checked at addthread
+      r = [true, value];
     } catch (e) {
       r = [false, e];
     }
@@ -109,14 +124,37 @@ export class Future<T = unknown> {
 
 /** `copas.future`: runs threads whose results can be waited for, on one dispatcher. */
 export interface FutureModule {
+  /**
+   * `try()`'s first value while the task runs (`false`).
+   *
+   * @lua `copas.future.PENDING` (Copas)
+   */
   readonly PENDING: typeof PENDING;
+  /**
+   * `try()`'s first value when the task returned (`true`).
+   *
+   * @lua `copas.future.SUCCESS` (Copas)
+   */
   readonly SUCCESS: typeof SUCCESS;
+  /**
+   * `try()`'s first value when the task threw (`"error"`).
+   *
+   * @lua `copas.future.ERROR` (Copas)
+   */
   readonly ERROR: typeof ERROR;
-  /** As `copas.addthread`, but gives a Future. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  /**
+   * As `copas.addthread`, but gives a {@link Future} of the task's result.
+   *
+   * @typeParam F the task: a generator function or a plain one
+   * @lua `copas.future.addthread(func, ...)` (Copas)
+   */
   addthread<F extends (...a: any[]) => unknown>(fn: F, ...args: Parameters<F>): Future<ResultOf<F>>;
-  /** As `copas.addnamedthread`, but gives a Future. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  /**
+   * As `copas.addnamedthread`, but gives a {@link Future} of the task's result.
+   *
+   * @typeParam F the task: a generator function or a plain one
+   * @lua `copas.future.addnamedthread(name, func, ...)` (Copas)
+   */
   addnamedthread<F extends (...a: any[]) => unknown>(name: string | null | undefined, fn: F, ...args: Parameters<F>): Future<ResultOf<F>>;
 }
 

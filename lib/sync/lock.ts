@@ -50,12 +50,20 @@ export class Lock {
     this.#notReentrant = !!notReentrant;
   }
 
-  /** The thread holding the lock, or null. */
+  /**
+   * The thread holding the lock, or null.
+   *
+   * @lua `lock.owner`
+   */
   get owner(): Thread | null {
     return this.#owner instanceof Thread ? this.#owner : null;
   }
 
-  /** True once destroyed. */
+  /**
+   * True once destroyed.
+   *
+   * @lua (none: a destroyed Lua lock errors on use)
+   */
   get destroyed(): boolean {
     return this.#destroyed;
   }
@@ -65,6 +73,8 @@ export class Lock {
    * wait; Infinity: no limit). `[secondsWaited, null, null]`, or `[null, err, secondsWaited]`
    * with err "timeout" or "destroyed". A not re-entrant lock that its owner asks for again
    * waits like anyone else (and so times out), as Copas.
+   *
+   * @lua `lock:get([timeout])` (Copas) → `wait` or `nil, err, wait`
    */
   get(timeout?: number | null): Op<LockGetResult> {
     return this.#get(check.optSeconds("lock.get", "timeout", timeout));
@@ -100,6 +110,8 @@ export class Lock {
   /**
    * Releases the lock (one level of re-entry). `[true, null]`, or `[null, err]` with err
    * "cannot release a lock not owned" or "destroyed".
+   *
+   * @lua `lock:release()` (Copas) → `true` or `nil, err`
    */
   release(): TrueResult {
     if (this.#destroyed) return [null, "destroyed"];
@@ -110,7 +122,11 @@ export class Lock {
     return [true, null];
   }
 
-  /** Destroys the lock: waiters get "destroyed", in the order they came. `[true, null]`. */
+  /**
+   * Destroys the lock: waiters get "destroyed", in the order they came. `[true, null]`.
+   *
+   * @lua `lock:destroy()` (Copas)
+   */
   destroy(): TrueResult {
     if (this.#destroyed) return [null, "destroyed"];
     this.#destroyed = true;
@@ -165,7 +181,11 @@ export class Lock {
 
 /** `copas.lock`: makes locks bound to one dispatcher. */
 export interface LockModule {
-  /** A new lock: `timeout` is the default for `get` (10 s; Infinity: none). */
+  /**
+   * A new lock: `timeout` is the default for `get` (10 s; Infinity: none).
+   *
+   * @lua `copas.lock.new([timeout [, not_reentrant]])` (Copas)
+   */
   "new"(timeout?: number | null, notReentrant?: boolean): Lock;
 }
 

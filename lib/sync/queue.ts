@@ -39,6 +39,11 @@ export interface QueueOptions {
  * ```
  */
 export class Queue<T = unknown> {
+  /**
+   * The queue's name (its workers are named after it).
+   *
+   * @lua `queue.name` (Copas)
+   */
   readonly name: string;
   #d: Dispatcher;
   #sema: Semaphore;
@@ -60,12 +65,20 @@ export class Queue<T = unknown> {
     this.#exitSema = new Semaphore(d, 1e9);
   }
 
-  /** True once destroyed. */
+  /**
+   * True once destroyed.
+   *
+   * @lua (none)
+   */
   get destroyed(): boolean {
     return this.#destroyed;
   }
 
-  /** Adds an item (null too). `[true, null]`, or `[null, err]`: "stopping" or "destroyed". */
+  /**
+   * Adds an item (null too). `[true, null]`, or `[null, err]`: "stopping" or "destroyed".
+   *
+   * @lua `queue:push(item)` (Copas) → `true` or `nil, err`
+   */
   push(item?: T | null): TrueResult {
     if (this.#destroyed) return [null, "destroyed"];
     if (this.#stopping) return [null, "stopping"];
@@ -77,6 +90,8 @@ export class Queue<T = unknown> {
   /**
    * Op: the oldest item, waiting at most `timeout` seconds for one (default 10; 0: never wait;
    * Infinity: no limit). `[item, null]` or `[null, err]`: "timeout" or "destroyed".
+   *
+   * @lua `queue:pop([timeout])` (Copas) → `item` or `nil, err`
    */
   pop(timeout?: number | null): Op<PopResult<T>> {
     return this.#pop(check.optSeconds("queue.pop", "timeout", timeout));
@@ -102,7 +117,11 @@ export class Queue<T = unknown> {
     return [item, null];
   }
 
-  /** Items waiting: `[n, null]` or `[null, "destroyed"]`. */
+  /**
+   * Items waiting: `[n, null]` or `[null, "destroyed"]`.
+   *
+   * @lua `queue:get_size()` (Copas)
+   */
   get_size(): [number, null] | [null, string] {
     return this.#destroyed ? [null, "destroyed"] : [this.#list.length - this.#first, null];
   }
@@ -110,6 +129,8 @@ export class Queue<T = unknown> {
   /**
    * Stops accepting items; the queue destroys itself once empty (at once if it is). Returns at
    * once: `[true, null]` (see `finish`), or `[null, "destroyed"]`.
+   *
+   * @lua `queue:stop()` (Copas)
    */
   stop(): TrueResult {
     if (this.#destroyed) return [null, "destroyed"];
@@ -127,6 +148,8 @@ export class Queue<T = unknown> {
    * finished its last item and exited, at most `timeout` seconds in all (default 10).
    * `[true, null]`; `[null, "timeout"]`, after which the queue is destroyed unless
    * `noDestroyOnTimeout`; `[null, "destroyed"]` if it already was.
+   *
+   * @lua `queue:finish([timeout [, no_destroy_on_timeout]])` (Copas)
    */
   finish(timeout?: number | null, noDestroyOnTimeout?: boolean): Op<TrueResult> {
     return this.#finish(check.optSeconds("queue.finish", "timeout", timeout), !!noDestroyOnTimeout);
@@ -159,6 +182,8 @@ export class Queue<T = unknown> {
   /**
    * Destroys the queue now, dropping what is left: `finish` waiters return, then waiting
    * poppers get "destroyed" (workers exit). `[true, null]` or `[null, "destroyed"]`.
+   *
+   * @lua `queue:destroy()` (Copas)
    */
   destroy(): TrueResult {
     if (this.#destroyed) return [null, "destroyed"];
@@ -175,6 +200,8 @@ export class Queue<T = unknown> {
    * (a plain or generator function) for each; it exits when the queue is destroyed. Errors
    * are not caught (as Copas): the worker's thread ends and the error handler is told.
    * `[thread, null]` or `[null, "destroyed"]`.
+   *
+   * @lua `queue:add_worker(worker)` (Copas)
    */
   add_worker(worker: (item: T | null) => unknown): [Thread, null] | [null, string] {
     check.func("queue.add_worker", "worker", worker);
@@ -184,7 +211,11 @@ export class Queue<T = unknown> {
     return [t, null];
   }
 
-  /** The worker threads still running: `[threads, null]` or `[null, "destroyed"]`. */
+  /**
+   * The worker threads still running: `[threads, null]` or `[null, "destroyed"]`.
+   *
+   * @lua `queue:get_workers()` (Copas)
+   */
   get_workers(): [Thread[], null] | [null, string] {
     if (this.#destroyed) return [null, "destroyed"];
     const out: Thread[] = [];
@@ -210,6 +241,11 @@ export class Queue<T = unknown> {
 
 /** `copas.queue`: makes queues bound to one dispatcher. */
 export interface QueueModule {
+  /**
+   * A new queue (`opts.name`: its name).
+   *
+   * @lua `copas.queue.new([opts])` (Copas)
+   */
   "new"<T = unknown>(opts?: QueueOptions | null): Queue<T>;
 }
 
@@ -218,7 +254,7 @@ export function makeQueueModule(d: Dispatcher): QueueModule {
   let unnamed = 0;
   return {
     new<T>(opts?: QueueOptions | null): Queue<T> {
-      if (opts !== undefined && opts !== null && typeof opts !== "object") check.fail("queue.new", "opts", "an object, null or undefined", opts);
+      if (opts !== undefined && opts !== null && (typeof opts !== "object" || Array.isArray(opts))) check.fail("queue.new", "opts", "an object ({ name? }), null or undefined", opts);
       const name = opts?.name;
       if (name !== undefined && name !== null) check.string("queue.new", "opts.name", name);
       return new Queue<T>(d, name ?? `copas_queue_${++unnamed}`);

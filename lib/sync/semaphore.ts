@@ -29,7 +29,11 @@ export type CountResult = [number, null] | [null, string];
  * ```
  */
 export class Semaphore {
-  /** Most resources the semaphore holds (given-out ones not counted). */
+  /**
+   * Most resources the semaphore holds (given-out ones not counted).
+   *
+   * @lua `sema.max` (Copas)
+   */
   readonly max: number;
   #d: Dispatcher;
   #count: number;
@@ -41,13 +45,19 @@ export class Semaphore {
   constructor(d: Dispatcher, max: number, start?: number | null, timeout?: number | null) {
     if (typeof max !== "number" || !(max >= 1)) check.fail("semaphore.new", "max", "a number >= 1", max);
     const s = check.optCount("semaphore.new", "start", start) ?? 0;
+    // Copas took it and broke its own invariant (count <= max): give() would then cap it down.
+    if (s > max) check.fail("semaphore.new", "start", `a number from 0 to max (${max}), null or undefined`, start);
     this.#d = d;
     this.max = max;
     this.#count = s;
     this.#timeout = check.optSeconds("semaphore.new", "timeout", timeout) ?? SEMAPHORE_TIMEOUT;
   }
 
-  /** True once destroyed. */
+  /**
+   * True once destroyed.
+   *
+   * @lua (none)
+   */
   get destroyed(): boolean {
     return this.#destroyed;
   }
@@ -56,6 +66,8 @@ export class Semaphore {
    * Op: takes `n` resources (default 1), waiting at most `timeout` seconds (default: the
    * semaphore's; 0: never wait; Infinity: no limit) behind earlier waiters. `[true, null]`,
    * or `[null, err]` with err "timeout", "too many" (n > max) or "destroyed".
+   *
+   * @lua `sema:take([requested [, timeout]])` (Copas) → `true` or `nil, err`
    */
   take(n?: number | null, timeout?: number | null): Op<TrueResult> {
     const want = check.optCount("semaphore.take", "n", n) ?? 1;
@@ -81,6 +93,8 @@ export class Semaphore {
    * Gives `n` resources (default 1; a finite number >= 0) and hands them to waiters at once.
    * `[true, null]`; `[null, "too many"]` when the count would pass `max` (it is capped);
    * `[null, "destroyed"]`.
+   *
+   * @lua `sema:give([given])` (Copas) → `true` or `nil, err`
    */
   give(n?: number | null): TrueResult {
     const g = check.optCount("semaphore.give", "n", n) ?? 1;
@@ -96,12 +110,20 @@ export class Semaphore {
     return err === null ? [true, null] : [null, err];
   }
 
-  /** Resources available now: `[n, null]` or `[null, "destroyed"]`. */
+  /**
+   * Resources available now: `[n, null]` or `[null, "destroyed"]`.
+   *
+   * @lua `sema:get_count()` (Copas)
+   */
   get_count(): CountResult {
     return this.#destroyed ? [null, "destroyed"] : [this.#count, null];
   }
 
-  /** Resources waiters are short of (requested by waiters minus available): `[n, null]`. */
+  /**
+   * Resources waiters are short of (requested by waiters minus available): `[n, null]`.
+   *
+   * @lua `sema:get_wait()` (Copas)
+   */
   get_wait(): CountResult {
     if (this.#destroyed) return [null, "destroyed"];
     let wait = 0;
@@ -109,7 +131,11 @@ export class Semaphore {
     return [wait - this.#count, null];
   }
 
-  /** Destroys the semaphore: waiters get "destroyed" (and their timeouts end). `[true, null]`. */
+  /**
+   * Destroys the semaphore: waiters get "destroyed" (and their timeouts end). `[true, null]`.
+   *
+   * @lua `sema:destroy()` (Copas)
+   */
   destroy(): TrueResult {
     if (this.#destroyed) return [null, "destroyed"];
     this.#destroyed = true;
@@ -153,7 +179,12 @@ export class Semaphore {
 
 /** `copas.semaphore`: makes semaphores bound to one dispatcher. */
 export interface SemaphoreModule {
-  /** A new semaphore of `max` resources, `start` available (0), `timeout` for `take` (10 s). */
+  /**
+   * A new semaphore of `max` resources, `start` available (0), `timeout` for `take` (10 s).
+   *
+   * @throws TypeError for a `max` below 1, a `start` above `max`, ...
+   * @lua `copas.semaphore.new(max [, start [, timeout]])` (Copas)
+   */
   "new"(max: number, start?: number | null, timeout?: number | null): Semaphore;
 }
 

@@ -45,9 +45,29 @@ export interface TimerOptions<P = unknown> {
  * ```
  */
 export class Timer<P = unknown> {
+  /**
+   * The timer's name (its thread's).
+   *
+   * @lua `timer.name` (Copas)
+   */
   readonly name: string;
+  /**
+   * Seconds between callbacks.
+   *
+   * @lua `timer.delay` (Copas)
+   */
   readonly delay: number;
+  /**
+   * Whether it calls back every `delay` seconds until cancelled.
+   *
+   * @lua `timer.recurring` (Copas)
+   */
   readonly recurring: boolean;
+  /**
+   * Passed to the callback.
+   *
+   * @lua `timer.params` (Copas)
+   */
   params: P;
   #callback: (timer: Timer<P>, params: P) => unknown;
   #errorhandler: ErrorHandler | null;
@@ -66,7 +86,11 @@ export class Timer<P = unknown> {
     this.#errorhandler = opts.errorhandler ?? null;
   }
 
-  /** True while armed. */
+  /**
+   * True while armed.
+   *
+   * @lua (none)
+   */
   get armed(): boolean {
     return this.#thread !== null;
   }
@@ -75,6 +99,8 @@ export class Timer<P = unknown> {
    * Arms the timer: the first callback comes after `initialDelay` seconds (default: `delay`).
    * A one-shot timer may arm itself again from its callback. `[timer, null]`, or
    * `[null, "already armed"]`.
+   *
+   * @lua `timer:arm([initial_delay])` (Copas) → `timer` or `nil, err`
    */
   arm(initialDelay?: number | null): [this, null] | [null, string] {
     const first = check.optSeconds("timer.arm", "initialDelay", initialDelay);
@@ -87,6 +113,8 @@ export class Timer<P = unknown> {
   /**
    * Cancels the timer. A timer waiting for its next turn stops at once; a callback in progress
    * runs to its end, and is not called again. `[true, null]`, or `[null, "not armed"]`.
+   *
+   * @lua `timer:cancel()` (Copas) → `true` or `nil, err`
    */
   cancel(): TrueResult {
     const t = this.#thread;
@@ -132,7 +160,12 @@ export class Timer<P = unknown> {
 
 /** `copas.timer`: makes timers bound to one dispatcher. */
 export interface TimerModule {
-  /** A new timer, armed. */
+  /**
+   * A new timer, armed.
+   *
+   * @throws TypeError for a missing callback or delay, a negative delay, ...
+   * @lua `copas.timer.new(opts)` (Copas)
+   */
   "new"<P = unknown>(opts: TimerOptions<P>): Timer<P>;
 }
 
@@ -141,7 +174,7 @@ export function makeTimerModule(d: Dispatcher): TimerModule {
   let unnamed = 0;
   return {
     new<P>(opts: TimerOptions<P>): Timer<P> {
-      if (typeof opts !== "object" || opts === null) check.fail("timer.new", "opts", "an object", opts);
+      if (typeof opts !== "object" || opts === null || Array.isArray(opts)) check.fail("timer.new", "opts", "an object ({ delay, callback, ... })", opts);
       if (typeof opts.delay !== "number" || !(opts.delay >= 0)) check.fail("timer.new", "opts.delay", "a number >= 0 (seconds)", opts.delay);
       check.func("timer.new", "opts.callback", opts.callback);
       const initial = check.optSeconds("timer.new", "opts.initial_delay", opts.initial_delay);

@@ -50,7 +50,7 @@ describe("TypeError texts contain Copas's own", () => {
     });
   }
 
-  it("timer:arm(-1): \"delay must be greater than or equal to 0\"", async () => {
+  it("timer:arm(-1): \"delay must be greater than or equal to 0\"", () => {
     const d = new Copas();
     const t = d.timer.new({ delay: 1, initial_delay: 1000, callback: () => {} });
     try {

@@ -9,7 +9,7 @@ function pair(latency = 1, chunkSize = Infinity) {
   let blocked = false;
   const held: (() => void)[] = [];
   const fabric: SimFabric = {
-    _clock: clock,
+    clock,
     _delay: () => latency,
     _chunkSize: chunkSize,
     _blocked: () => blocked,

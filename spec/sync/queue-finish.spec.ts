@@ -12,9 +12,9 @@ describe("queue: finish waits for the workers", () => {
       const q = copas.queue.new({ name: "work" });
       for (const secs of [0.2, 0.3]) {
         q.add_worker(function* (item) {
-          log.push(`start ${item}`);
+          log.push(`start ${String(item)}`);
           yield* copas.pause(secs);
-          log.push(`end ${item}`);
+          log.push(`end ${String(item)}`);
         });
       }
       for (const item of ["a", "b", "c"]) q.push(item);
@@ -32,7 +32,7 @@ describe("queue: finish waits for the workers", () => {
       const q = copas.queue.new();
       q.add_worker(function* (item) {
         yield* copas.pause(1);
-        log.push(`end ${item}`);
+        log.push(`end ${String(item)}`);
       });
       q.push("a");
       const t0 = copas.gettime();

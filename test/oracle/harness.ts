@@ -79,7 +79,7 @@ export class PortHost {
   #stderr = "";
 
   #start(): ChildProcessWithoutNullStreams {
-    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", path.join(HERE, "driver.ts")], { cwd: ROOT });
+    const child = spawn(process.execPath, ["--conditions=copas-source", "--import", "tsx", path.join(HERE, "driver.ts")], { cwd: ROOT });
     child.stdout.setEncoding("latin1").on("data", (d: string) => {
       this.#pending += d;
       let nl: number;
