@@ -48,24 +48,6 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-unused-vars": "off", "@typescript-eslint/no-unused-expressions": "off" },
   },
   {
-    // TEMPORARY, for the dispatcher rewrite (issue 8): the errors left in the files the lead is
-    // rewriting, rule by rule. Delete this block with that rewrite.
-    files: ["lib/callable.ts"],
-    rules: {
-      "@typescript-eslint/unbound-method": "off",
-      "@typescript-eslint/no-unsafe-return": "off",
-      "@typescript-eslint/no-unsafe-assignment": "off",
-    },
-  },
-  {
-    files: ["lib/core/dispatcher.ts", "lib/core/wrap.ts", "lib/debug/debug.ts"],
-    rules: {
-      "@typescript-eslint/no-unnecessary-type-assertion": "off",
-      "@typescript-eslint/prefer-promise-reject-errors": "off",
-      "@typescript-eslint/no-base-to-string": "off",
-    },
-  },
-  {
     files: ["**/*.cjs"],
     extends: [js.configs.recommended],
     languageOptions: {

@@ -6,7 +6,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CLIENT_CORE, Child, pinned, ROOT, TS_NODE } from "./proc.js";
+import { CLIENT_CORE, Child, FD_LIMIT, findShared, pinned, TS_NODE, withFdLimit } from "./proc.js";
 
 /** One load run's figures. */
 export interface LoadResult {
@@ -23,20 +23,13 @@ export interface LoadResult {
 export interface LoadClient {
   /** What drives the load, for the table's notes. */
   name: string;
-  run(port: number, conns: number, seconds: number, warmup: number): Promise<LoadResult>;
+  /** `core`: the core to pin the client to (default the client core; null: not pinned). */
+  run(port: number, conns: number, seconds: number, warmup: number, core?: number | null): Promise<LoadResult>;
 }
 
 /** Where loadgen.c may be: $COPAS_LOADGEN_C, else shared/tools/ next to the repo (../shared from the root) or above. */
 function findLoadgenSource(): string | null {
-  const env = process.env.COPAS_LOADGEN_C;
-  if (env) return fs.existsSync(env) ? env : null;
-  let dir = ROOT;
-  for (let up = 0; up < 3; up++) {
-    const f = path.join(dir, "..", "shared", "tools", "loadgen.c");
-    if (fs.existsSync(f)) return f;
-    dir = path.dirname(dir);
-  }
-  return null;
+  return findShared(path.join("tools", "loadgen.c"), "COPAS_LOADGEN_C");
 }
 
 /** Builds loadgen (cached in the temp directory by the source's hash); null when impossible. */
@@ -66,8 +59,9 @@ function parseLoadgen(line: string): LoadResult {
 function loadgenClient(bin: string): LoadClient {
   return {
     name: "loadgen.c",
-    async run(port, conns, seconds, warmup) {
-      const [cmd, args] = pinned(CLIENT_CORE, bin, ["127.0.0.1", String(port), String(conns), String(seconds), "64", "echo", String(warmup), "30"]);
+    async run(port, conns, seconds, warmup, core = CLIENT_CORE) {
+      // loadgen raises its own limit of open files (up to the hard limit).
+      const [cmd, args] = pinned(core, bin, ["127.0.0.1", String(port), String(conns), String(seconds), "64", "echo", String(warmup), "30"]);
       const c = new Child("loadgen", cmd, args);
       const line = await c.out.expect("conns=", "loadgen");
       await c.exited;
@@ -89,12 +83,15 @@ function percentile(hist: Map<number, number>, total: number, p: number): number
 function nodeClient(): LoadClient {
   return {
     name: "node client processes",
-    async run(port, conns, seconds, warmup) {
+    async run(port, conns, seconds, warmup, core = CLIENT_CORE) {
       const procs = conns >= 50 ? 2 : 1;
       const children: Child[] = [];
       for (let i = 0; i < procs; i++) {
         const n = Math.floor(conns / procs) + (i < conns % procs ? 1 : 0);
-        const [cmd, args] = pinned(CLIENT_CORE, process.execPath, [...TS_NODE, path.join("bench", "clients", "node-load.ts"), String(port), String(n), String(seconds), "64", String(warmup)]);
+        const [cmd, args] = withFdLimit(
+          FD_LIMIT,
+          ...pinned(core, process.execPath, [...TS_NODE, path.join("bench", "clients", "node-load.ts"), String(port), String(n), String(seconds), "64", String(warmup)]),
+        );
         children.push(new Child("node-load", cmd, args));
       }
       const hist = new Map<number, number>();

@@ -2,6 +2,7 @@
 // when the machine has it, talking to the parent in lines on stdin/stdout.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +31,63 @@ export const CLIENT_CORE = 1;
 export function pinned(core: number | null, cmd: string, args: string[]): [string, string[]] {
   if (core === null || !canPin()) return [cmd, args];
   return ["taskset", ["-c", String(core), cmd, ...args]];
+}
+
+/** File descriptors a benchmark child may open: enough for 10,000 connections and then some. */
+export const FD_LIMIT = 16_384;
+
+/**
+ * `cmd args` run with the soft limit of open files raised to `n` (or to the hard limit when that
+ * is lower), through `sh -c 'ulimit -n'`; `exec` keeps the child's pid, so /proc figures are its own.
+ */
+export function withFdLimit(n: number, cmd: string, args: string[]): [string, string[]] {
+  const script = 'ulimit -n "$0" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+  return ["sh", ["-c", script, String(n), cmd, ...args]];
+}
+
+/**
+ * CPU seconds (user + system) used so far by process `pid`, all its threads, from /proc:
+ * the sum of /proc/<pid>/task/<tid>/schedstat (nanoseconds), else /proc/<pid>/stat (clock
+ * ticks). Null where there is no /proc.
+ */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // The thread ended between the listing and the read: its time is gone with it.
+      }
+    }
+    if (ns > 0) return ns / 1e9;
+  } catch {
+    // No schedstat: try stat.
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name; USER_HZ is 100 on Linux.
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A file of the shared folder next to the repository (`../shared/<rel>` from the root, or one
+ * or two levels further up), unless the environment variable `env` names it; null when absent.
+ */
+export function findShared(rel: string, env: string): string | null {
+  const e = process.env[env];
+  if (e) return fs.existsSync(e) ? e : null;
+  let dir = ROOT;
+  for (let up = 0; up < 3; up++) {
+    const f = path.join(dir, "..", "shared", rel);
+    if (fs.existsSync(f)) return f;
+    dir = path.dirname(dir);
+  }
+  return null;
 }
 
 /** Reads a child's stdout line by line. */
@@ -83,9 +141,9 @@ export class Child {
   #stderr = "";
   readonly exited: Promise<number | null>;
 
-  constructor(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  constructor(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT) {
     this.name = name;
-    this.proc = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    this.proc = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
     this.proc.stderr!.on("data", (d) => {
       if (this.#stderr.length < 4000) this.#stderr += d;
     });
@@ -116,12 +174,12 @@ export class Child {
 }
 
 /**
- * Starts a benchmark server (bench/servers/<file>) on the server core; resolves once it printed
- * `listening <port>`.
+ * Starts a benchmark server (bench/servers/<file>) on the server core (`core`; null: not pinned);
+ * resolves once it printed `listening <port>`.
  */
-export async function startServer(file: string, nodeArgs: string[] = []): Promise<{ child: Child; port: number }> {
-  const [cmd, args] = pinned(SERVER_CORE, process.execPath, [...nodeArgs, ...TS_NODE, path.join("bench", "servers", file)]);
-  const child = new Child(file, cmd, args, { PORT: "0" });
+export async function startServer(file: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}, core: number | null = SERVER_CORE): Promise<{ child: Child; port: number }> {
+  const [cmd, args] = withFdLimit(FD_LIMIT, ...pinned(core, process.execPath, [...nodeArgs, ...TS_NODE, path.join("bench", "servers", file)]));
+  const child = new Child(file, cmd, args, { PORT: "0", ...env });
   try {
     const port = Number(await child.out.expect("listening", file));
     return { child, port };

@@ -21,19 +21,28 @@ function cell(s: string): string {
 
 export function formatTable(header: string[], results: SuiteRows[]): string {
   const out = ["# Benchmark results", "", ...header.map((h) => h + "  "), ""];
-  out.push("| suite | benchmark | copas | baseline | ratio | target | met | notes |");
-  out.push("| --- | --- | ---: | ---: | ---: | --- | --- | --- |");
+  // The column of other implementations (Lua Copas) only when some row has one.
+  const others = results.some((r) => r.rows.some((row) => row.others !== undefined && row.others.length > 0));
+  out.push(`| suite | benchmark | copas | baseline | ratio | target | met |${others ? " others (ratio to baseline) |" : ""} notes |`);
+  out.push(`| --- | --- | ---: | ---: | ---: | --- | --- |${others ? " --- |" : ""} --- |`);
   for (const r of results) {
     if (r.error !== undefined) {
-      out.push(`| ${cell(r.suite)} | (failed) | | | | | no | ${cell(r.error)} |`);
+      out.push(`| ${cell(r.suite)} | (failed) | | | | | no |${others ? " |" : ""} ${cell(r.error)} |`);
       continue;
     }
     for (const row of r.rows) {
       const base = row.baseline !== undefined ? `${fmt(row.baseline)} ${row.unit}` + (row.baselineName ? ` (${row.baselineName})` : "") : "";
       const ratio = row.baseline !== undefined && row.baseline !== 0 ? `${(row.value / row.baseline).toFixed(2)}x` : "";
       const met = row.pass === undefined ? "" : row.pass ? "yes" : "**no**";
+      const other = others
+        ? ` ${cell(
+            (row.others ?? [])
+              .map((o) => `${o.name} ${fmt(o.value)}` + (row.baseline ? ` (${(o.value / row.baseline).toFixed(2)}x)` : ""))
+              .join("; "),
+          )} |`
+        : "";
       out.push(
-        `| ${cell(r.suite)} | ${cell(row.name)} | ${fmt(row.value)} ${row.unit} | ${cell(base)} | ${ratio} | ${cell(row.target ?? "")} | ${met} | ${cell(row.note ?? "")} |`,
+        `| ${cell(r.suite)} | ${cell(row.name)} | ${fmt(row.value)} ${row.unit} | ${cell(base)} | ${ratio} | ${cell(row.target ?? "")} | ${met} |${other} ${cell(row.note ?? "")} |`,
       );
     }
   }

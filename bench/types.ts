@@ -20,6 +20,8 @@ export interface BenchRow {
   pass?: boolean;
   /** Extra detail, e.g. "p99 812 us (plain 790 us)". */
   note?: string;
+  /** Other implementations' figures in the same run and unit (Lua Copas when installed). */
+  others?: { name: string; value: number }[];
 }
 
 /** A module in bench/suites/ default-exports one of these. */

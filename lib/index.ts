@@ -26,9 +26,10 @@
  *
  * @module copas
  */
-import { Copas } from "./copas.js";
-import { realSocket } from "./defaults.js";
-import { makeCallable, type CallableCopas } from "./callable.js";
+import type { CallableCopas } from "./callable.js";
+import { defaultSocket } from "./defaults.js";
+import { defaultCopas } from "./default-world.js";
+import { runCluster, type ClusterOptions, type ClusterPrimary, type ClusterWorker } from "./node/cluster.js";
 
 export { Copas } from "./copas.js";
 export type { CopasOptions } from "./copas.js";
@@ -72,19 +73,43 @@ export type { Encoding } from "./socket/patterns.js";
 export type { Op, Data, Pattern, ReceiveResult, SendResult, OkResult, ThreadFn } from "./common/types.js";
 
 export type { CallableCopas } from "./callable.js";
+export type { ClusterOptions, ClusterPrimary, ClusterWorker, ClusterCopas, ClusterEvents, ListenAddress, WorkerInfo, WorkerReport } from "./node/cluster.js";
 
 /**
  * The default dispatcher, on the real clock and network; callable: `copas()` is `copas.loop()`.
+ * A test may point it at a simulated world for a while ("copas/testing": `simulate`).
  *
  * @lua `local copas = require "copas"`
  */
-const copas: CallableCopas = makeCallable(new Copas());
+const copas: CallableCopas = defaultCopas;
 
 /**
- * The LuaSocket layer over Node's `net` and `dgram` (LuaSocket's `socket` module).
+ * The LuaSocket layer over Node's `net` and `dgram` (LuaSocket's `socket` module). It forwards
+ * to the default dispatcher's world: the real one, unless a test points it elsewhere.
  *
  * @lua `local socket = require "socket"`
  */
-export const socket = realSocket;
+export const socket = defaultSocket;
 
 export default copas;
+
+/**
+ * Runs the same copas server on N worker processes sharing its ports (node:cluster): one per
+ * core by default, restarted when one crashes, shut down gracefully on SIGTERM, with each
+ * worker's `status()` collected by the primary. Call it once at the top level of the main
+ * module; `options.setup(w)` runs in each worker (bind there, add servers with `w.addserver`).
+ *
+ * ```ts
+ * import copas, { cluster, socket } from "copas";
+ * cluster({
+ *   workers: 2,
+ *   async setup(w) {
+ *     const [server] = await socket.bind("0.0.0.0", 8080);
+ *     w.addserver(server!, echoHandler);
+ *   },
+ * });
+ * ```
+ */
+export function cluster(options: ClusterOptions): ClusterPrimary | ClusterWorker {
+  return runCluster(options?.copas ?? copas, options);
+}

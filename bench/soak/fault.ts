@@ -170,7 +170,7 @@ const modes: Record<string, () => void> = {
   },
   tlsstall() {
     // A TLS record header announcing a 512-byte handshake message, then only its first bytes.
-    const half = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, ...Array(20).fill(7)]);
+    const half = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, ...new Array<number>(20).fill(7)]);
     for (let i = 0; i < n(200); i++) {
       const s = connect(tlsPort);
       if (s === null) break;

@@ -18,7 +18,7 @@ const CERTS = path.join(ROOT, "spec/fixtures/");
 const sendTimeout = Number(process.env.SOAK_SEND_TIMEOUT ?? 5);
 const handshake = process.env.SOAK_HANDSHAKE;
 
-const copas = new Copas(handshake === undefined ? {} : ({ handshakeTimeout: Number(handshake) } as object));
+const copas = new Copas(handshake === undefined ? {} : ({ handshakeTimeout: Number(handshake) }));
 let conns = 0;
 let tlsConns = 0;
 let echoed = 0;

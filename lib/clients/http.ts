@@ -627,7 +627,7 @@ function checkSimple(url: unknown, body: unknown): void {
 function parseRequest(m: HttpModule, url: string, body?: Data | null): [HttpRequestParams, string[]] {
   checkSimple(url, body);
   const [sink, target] = boundedTable(m.MAXBODYSIZE, "http.MAXBODYSIZE");
-  const params: HttpRequestParams = { url, sink: sink as OpSink };
+  const params: HttpRequestParams = { url, sink: sink };
   if (body !== undefined && body !== null) {
     params.source = ltn12.source.string(body);
     params.headers = {

@@ -142,6 +142,6 @@ export function bound(fn: string, arg: string, v: unknown, min = 1): number {
 /** True for an object used as a table: a plain object or one without a prototype (not an array, Date, ...). */
 export function isTable(v: unknown): v is Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
-  const p = Object.getPrototypeOf(v);
+  const p: unknown = Object.getPrototypeOf(v);
   return p === Object.prototype || p === null;
 }

@@ -153,7 +153,7 @@ export class CopasSocket {
     const r = yield* this.copas.connect(this.socket, host, port);
     if (r[0] === null) return r;
     if (this.ssl_params.sni) this.sni();
-    if (this.ssl_params.wrap) return (yield* this.dohandshake()) as [CopasSocket, null] | [null, string];
+    if (this.ssl_params.wrap) return (yield* this.dohandshake());
     return r;
   }
 

@@ -77,6 +77,9 @@ export interface DatagramLike {
   dropMembership(group: string, iface?: string): unknown;
 }
 
+/** Told of each read: `n` bytes at the start of `buf`, a buffer the stream reuses afterwards. */
+export type ReadCallback = (n: number, buf: Buffer) => void;
+
 /** SNI set by `skt:sni(names, strict)`: a server name (client), or names to parameters (server). */
 export interface Sni {
   names: unknown;
@@ -131,6 +134,12 @@ export interface Network {
   /** Name used in messages: "real" or "sim". */
   readonly kind: string;
   readonly clock: Clock;
+  /**
+   * Optional: makes `s` deliver what it reads by calling `fn` with a read buffer reused for
+   * every read (valid only during the call), instead of a new Buffer per 'data' event. Called
+   * before the stream starts reading. False when `s` cannot (then 'data' events come as usual).
+   */
+  readInto?(s: StreamLike, fn: ReadCallback): boolean;
   /** Starts a connection; the stream emits "connect" or "error". */
   connect(o: ConnectOptions): StreamLike;
   listen(o: ListenOptions): Promise<[ListenerLike, null] | [null, string]>;

@@ -29,6 +29,8 @@ export class ByteQueue {
   #chunks: Buffer[] = [];
   #head = 0;
   #off = 0;
+  /** A chunk whose memory is reused after the current read callback (see pushBorrowed). */
+  #borrowed: Buffer | null = null;
   /** Unread bytes. */
   length = 0;
   /**
@@ -47,6 +49,32 @@ export class ByteQueue {
     this.#chunks.push(b);
     this.length += b.length;
     this.held = 0;
+  }
+
+  /**
+   * Queues bytes that live in a read buffer the stream reuses for its next read: they are read
+   * in place (a line decoded straight from them), and `own()`, called before the buffer is
+   * reused, copies whatever is still queued. Bytes taken out as a Buffer are copied first.
+   */
+  pushBorrowed(b: Buffer): void {
+    if (b.length === 0) return;
+    this.push(b);
+    this.#borrowed = b;
+  }
+
+  /** Copies the unread part of the borrowed chunk, if any, so its buffer may be reused. */
+  own(): void {
+    const b = this.#borrowed;
+    if (b === null) return;
+    this.#borrowed = null;
+    const chunks = this.#chunks;
+    const last = chunks.length - 1;
+    if (last < this.#head || chunks[last] !== b) return; // all of it was read
+    const start = last === this.#head ? this.#off : 0;
+    const copy = Buffer.allocUnsafe(b.length - start);
+    b.copy(copy, 0, start);
+    chunks[last] = copy;
+    if (last === this.#head) this.#off = 0;
   }
 
   /** Index (from the read position) of the first byte equal to `byte`, or -1. */
@@ -106,7 +134,8 @@ export class ByteQueue {
     const first = chunks[this.#head]!;
     const avail = first.length - this.#off;
     if (n <= avail) {
-      const out = first.subarray(this.#off, this.#off + n);
+      let out = first.subarray(this.#off, this.#off + n);
+      if (first === this.#borrowed) out = Buffer.from(out); // the caller may keep it
       this.#advance(n, avail);
       return out;
     }
@@ -132,6 +161,7 @@ export class ByteQueue {
     this.#chunks = [];
     this.#head = 0;
     this.#off = 0;
+    this.#borrowed = null;
     this.length = 0;
     this.held = 0;
   }

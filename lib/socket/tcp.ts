@@ -85,7 +85,8 @@ export class TcpSocket extends Selectable {
   #family: Family;
   #stream: StreamLike | null = null;
   #listener: ListenerLike | null = null;
-  #backlog: StreamLike[] = [];
+  /** Connections waiting to be accepted (a server's; null on other sockets). */
+  #backlog: StreamLike[] | null = null;
   #bind: { host: string; port: number } | null = null;
   #q = new ByteQueue();
   #eof = false;
@@ -136,7 +137,9 @@ export class TcpSocket extends Selectable {
     this.#stream = s;
     // Small anonymous arrows over shared methods: per-instance arrow fields cost more memory
     // per socket (tsx's keepNames gives each a `name` property and a property store).
-    s.on("data", (chunk: Buffer) => this.#onData(chunk));
+    // Reads into the network's reused buffer when it offers one (no Buffer per chunk).
+    const into = this._network.readInto;
+    if (into === undefined || !into(s, (n, buf) => this.#onRead(n, buf))) s.on("data", (chunk: Buffer) => this.#onData(chunk));
     s.on("end", () => this.#onEnd());
     s.on("error", (e: Error) => this.#onError(e));
     s.on("close", () => this.#onClose());
@@ -155,6 +158,23 @@ export class TcpSocket extends Selectable {
       this.#stream!.pause();
     }
     this._fireRead();
+  }
+
+  /**
+   * A read into the network's reused buffer: queued in place, so a reader woken now (the loop
+   * runs its step from here) takes its line straight from it; what is left is copied before
+   * the buffer is reused.
+   */
+  #onRead(n: number, buf: Buffer): void {
+    const q = this.#q;
+    q.pushBorrowed(buf.subarray(0, n));
+    this.#rx += n;
+    if (!this.#paused && q.length > this.#recvLimit) {
+      this.#paused = true;
+      this.#stream!.pause();
+    }
+    this._fireRead();
+    q.own();
   }
 
   #onEnd(): void {
@@ -191,7 +211,7 @@ export class TcpSocket extends Selectable {
   /** @internal */
   _readable(): boolean {
     if (this.#closed || this.#err !== null || this.#eof || this.#rdShut) return true;
-    if (this.#kind === "server") return this.#backlog.length > 0;
+    if (this.#kind === "server") return this.#backlog !== null && this.#backlog.length > 0;
     return this.#q.ready;
   }
 
@@ -249,7 +269,7 @@ export class TcpSocket extends Selectable {
         // Until accepted nobody else listens: an error then (a reset) must not crash the
         // process; accept() attaches the real listeners.
         s.on("error", ignore);
-        this.#backlog.push(s);
+        (this.#backlog ??= []).push(s);
         this._fireRead();
       },
     });
@@ -271,7 +291,7 @@ export class TcpSocket extends Selectable {
   accept(): [TcpSocket, null] | [null, string] {
     if (this.#closed) return [null, "closed"];
     if (this.#kind !== "server") return [null, "not listening"];
-    const s = this.#backlog.shift();
+    const s = this.#backlog?.shift();
     if (s === undefined) return [null, "timeout"];
     const c = new TcpSocket(this._network, this.#family, "client", s);
     c.#conn = Conn.Reported;
@@ -454,8 +474,10 @@ export class TcpSocket extends Selectable {
       this.#listener.close();
       this.#listener = null;
     }
-    for (const b of this.#backlog) b.destroy();
-    this.#backlog.length = 0;
+    if (this.#backlog !== null) {
+      for (const b of this.#backlog) b.destroy();
+      this.#backlog.length = 0;
+    }
     this._fireRead();
     this._fireWrite();
     return 1;
@@ -497,10 +519,16 @@ export class TcpSocket extends Selectable {
     s.destroy();
   }
 
-  #shutFlushed = (): void => {
-    this.#drained = true;
-    if (this.#closed) this.#finishClose();
-  };
+  /** Told when the flush after a shutdown or close is over; made on first use (a per-socket arrow
+   * field would cost every connection a closure, most never need it). */
+  #shutFlushed: (() => void) | null = null;
+
+  #onShutFlushed(): () => void {
+    return (this.#shutFlushed ??= () => {
+      this.#drained = true;
+      if (this.#closed) this.#finishClose();
+    });
+  }
 
   /**
    * Half-closes: "send" (FIN after flushing; later sends fail with "closed"), "receive" (the
@@ -520,7 +548,7 @@ export class TcpSocket extends Selectable {
     if (mode !== "receive" && !this.#wrShut) {
       this.#wrShut = true;
       // Known when it is flushed, so that a close() later need not wait longer.
-      if (s.writableLength > 0 || this._flushOnClose) s.write(EMPTY, "latin1", this.#shutFlushed);
+      if (s.writableLength > 0 || this._flushOnClose) s.write(EMPTY, "latin1", this.#onShutFlushed());
       else this.#drained = true;
       s.end();
       this._fireWrite();

@@ -29,7 +29,7 @@ describe("http: request splitting", () => {
 
   it("params.port must be a port number (or its digits)", () => {
     for (const bad of ["80\r\nInjected: yes", -1, 65536, 1.5, NaN, Infinity, "x", {}]) {
-      expect(() => c.http.request({ url: "http://x/", port: bad } as never), String(bad)).to.throw(TypeError, /bad argument 'params\.port'/);
+      expect(() => c.http.request({ url: "http://x/", port: bad } as never), JSON.stringify(bad)).to.throw(TypeError, /bad argument 'params\.port'/);
     }
     expect(() => c.http.request({ url: "http://x/", port: "8080" })).to.not.throw();
   });

@@ -19,10 +19,10 @@ async function pairOn(s: ReturnType<typeof sim>): Promise<[AnySocket, AnySocket]
   while (accepted === null) {
     await copas.step(0);
     const [a] = server!.accept();
-    if (a !== null) accepted = a as AnySocket;
+    if (a !== null) accepted = a;
   }
   server!.close();
-  return [client as AnySocket, accepted];
+  return [client, accepted];
 }
 
 describe("copas.timeout(): what it bounds", () => {

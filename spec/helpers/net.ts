@@ -2,6 +2,7 @@
 // outside any copas thread.
 
 import type { Copas, TcpSocket } from "copas";
+import type { Watcher } from "../../lib/socket/select.js";
 
 /** A server of `copas`'s socket layer on 127.0.0.1, and its port. */
 export async function listen(copas: Copas): Promise<[TcpSocket, number]> {
@@ -23,17 +24,17 @@ export async function pair(copas: Copas): Promise<[TcpSocket, TcpSocket]> {
   return [client, accepted];
 }
 
-/** Resolves once `skt` has received `n` bytes in all (getstats), listening to its stream. */
+/**
+ * Resolves once `skt` has received `n` bytes in all (getstats), told by the socket itself (its
+ * select watcher slot): the real network may read into a reused buffer, with no 'data' events.
+ */
 export function received(skt: TcpSocket, n: number): Promise<void> {
-  const stream = skt._stream as unknown as NodeJS.EventEmitter;
   return new Promise((resolve) => {
+    const w: Watcher = { ready: () => check() };
     const check = () => {
-      if (skt.getstats()[0] >= n) {
-        stream.off("data", check);
-        resolve();
-      }
+      if (skt.getstats()[0] >= n) resolve();
+      else skt._srw = w;
     };
-    stream.on("data", check);
     check();
   });
 }

@@ -6,7 +6,7 @@ import { property, namesArg, any, clean, isFn, isNil, isNum, isPort, isStr, optF
 /** An object used as a table: a plain one, or one without a prototype. */
 const plainObject = (v: unknown): boolean => {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
-  const p = Object.getPrototypeOf(v);
+  const p: unknown = Object.getPrototypeOf(v);
   return p === Object.prototype || p === null;
 };
 const optClean = (v: unknown): boolean => isNil(v) || clean(v);
@@ -151,7 +151,7 @@ const cases: Case[] = [
       name: "smtp.send",
       arg: `mailt.${k}`,
       valid,
-      call: (w, v) => w.copas.smtp.send({ from: "<a@b>", rcpt: "<c@d>", server: "mx", [k]: v } as never),
+      call: (w, v) => w.copas.smtp.send({ from: "<a@b>", rcpt: "<c@d>", server: "mx", [k]: v }),
       documented: (_v, e) => namesArg(e, `mailt.${k}`),
       result: tuple,
     }),
@@ -194,7 +194,7 @@ const cases: Case[] = [
       name: "ftp.command",
       arg: `params.${k}`,
       valid: k === "command" ? clean : valid,
-      call: (w, v) => w.copas.ftp.command({ host: "h", command: "noop", [k]: v } as never),
+      call: (w, v) => w.copas.ftp.command({ host: "h", command: "noop", [k]: v }),
       documented: (_v, e) => namesArg(e, `params.${k}`),
       result: tuple,
     },

@@ -28,7 +28,7 @@ async function pair(w: World): Promise<[AnySocket, AnySocket]> {
 async function server(w: World): Promise<AnySocket> {
   const [s, err] = await w.net.socket.bind(`10.7.0.${Math.floor(w.clock.now()) % 200}`, 0);
   if (s === null) throw new Error(String(err));
-  return s as AnySocket;
+  return s;
 }
 
 const cases: Case[] = [
@@ -65,7 +65,8 @@ const cases: Case[] = [
   { name: "wakeup", arg: "thread", valid: isThread, call: (w, v) => w.copas.wakeup(v as never) },
   {
     name: "loop",
-    arg: "init",
+    // As Copas: a first argument that is not a function is the timeout, and named so.
+    arg: "timeout",
     valid: (v) => isNil(v) || isFn(v) || isNum(v),
     call: (_w, v) => {
       const clock = new ManualClock();
@@ -236,7 +237,7 @@ const cases: Case[] = [
   },
   { name: "wrapped send", arg: "data", valid: isData, prepare: pair, call: (w, v, [c]: AnySocket[]) => w.copas.wrap(c!).send(v as never), result: tuple },
   { name: "wrapped settimeout", arg: "t", valid: optNum, prepare: pair, call: (w, v, [c]: AnySocket[]) => w.copas.wrap(c!).settimeout(v as never) },
-  { name: "wrapped connect", arg: "port", valid: isPort, prepare: (w) => w.copas.wrap(w.net.socket.tcp()), fresh: true, call: (_w, v, s) => s.connect("h", v as never), result: tuple },
+  { name: "wrapped connect", arg: "port", valid: isPort, prepare: (w) => w.copas.wrap(w.net.socket.tcp()), fresh: true, call: (_w, v, s: { connect(h: string, p: unknown): unknown }) => s.connect("h", v), result: tuple },
 ];
 
 describe("properties: dispatcher's bad arguments", function () {

@@ -93,17 +93,17 @@ export function world(): World {
       for (let i = 0; i < 50 && accepted === null; i++) {
         await copas.step(0);
         const [a] = server.accept();
-        if (a !== null) accepted = a as AnySocket;
+        if (a !== null) accepted = a;
       }
       server.close();
       if (accepted === null) throw new Error("sim accept failed");
       for (let i = 0; i < 5; i++) await copas.step(0);
-      return [client as AnySocket, accepted];
+      return [client, accepted];
     },
     async udp() {
       const u = net.socket.udp();
       await u.setsockname(`10.8.${(++hosts >> 8) & 255}.${hosts & 255}`, 1);
-      return u as unknown as AnySocket;
+      return u;
     },
   };
   return w;
@@ -183,7 +183,7 @@ export interface Case {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   call: (w: World, v: unknown, ctx: any) => unknown;
   /** Resources the call needs (sockets, a semaphore, ...), made once per case, or per sample with `fresh`. */
-  prepare?: (w: World) => Promise<unknown> | unknown;
+  prepare?: (w: World) => unknown;
   fresh?: boolean;
   /** The call needs a running thread. */
   inThread?: boolean;

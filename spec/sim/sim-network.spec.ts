@@ -278,7 +278,7 @@ describe("sim/sim-network", () => {
       const [server] = await net.socket.bind("*", 5432);
       const names: unknown[] = [];
       copas.addserver(server!, function* (skt) {
-        const raw = skt as unknown as TcpSocket;
+        const raw = skt;
         names.push(raw.getsockname(), raw.getpeername());
       });
       copas.addthread(function* () {

@@ -16,6 +16,10 @@ function pair(latency = 1, chunkSize = Infinity) {
     _hold: (_a, _b, fn) => held.push(fn),
     _tracing: true,
     _log: (l) => log.push(`${clock.now()} ${l}`),
+    _downs: 0,
+    _isDown: () => false,
+    _faults: null,
+    _gone: () => {},
   };
   const a = new SimStream(fabric, "a", 1, "b", 2, false);
   const b = new SimStream(fabric, "b", 2, "a", 1, false);
