@@ -62,6 +62,9 @@ const COPAS_TEXTS: Record<string, string | ((got: unknown) => string)> = {
   "timer.new:opts.callback": "expected callback to be a function",
   "timer.arm:initialDelay": "delay must be greater than or equal to 0",
   "queue.add_worker:worker": "expected worker to be a function",
+  "wrap:sslparams": (v) => `ssl parameters; did not expect type ${luaTostring(v)}`,
+  "handler:sslparams": (v) => `ssl parameters; did not expect type ${luaTostring(v)}`,
+  "dohandshake:sslparams": (v) => `ssl parameters; did not expect type ${luaTostring(v)}`,
 };
 
 /** Copas's text for that argument of that function, or "". */
