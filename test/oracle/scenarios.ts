@@ -948,8 +948,16 @@ const clientScenarios: Scenario[] = [
     name: "http/huge-header",
     about: "the port bounds a response's header block at 64 KiB; LuaSocket does not",
     steps: [
-      { op: "http_serve", responses: [`HTTP/1.1 200 OK\r\nX-Big: ${"b".repeat(70_000)}\r\nContent-Length: 2\r\n\r\nok`, RESP_OK] },
+      {
+        op: "http_serve",
+        responses: [
+          `HTTP/1.1 200 OK\r\nX-Big: ${"b".repeat(70_000)}\r\nContent-Length: 2\r\n\r\nok`,
+          `HTTP/1.1 200 OK\r\n${Array.from({ length: 30 }, (_, k) => `X-H${k}: ${"h".repeat(3000)}\r\n`).join("")}Content-Length: 2\r\n\r\nok`,
+          RESP_OK,
+        ],
+      },
       { op: "http_request", url: "http://$HTTP/big" },
+      { op: "http_request", url: "http://$HTTP/many" },
       { op: "http_request", url: "http://$HTTP/small" },
     ],
   },
