@@ -1,15 +1,16 @@
 // copas.ftp: LuaSocket's FTP client (socket.ftp) on copas sockets, as Copas's copas/ftp.lua
-// makes it. Transfers are passive: the control connection gives the data address (PASV) and
-// the client connects to it.
+// makes it. Transfers are passive, as in LuaSocket 3.1: EPSV gives the data port, on the control
+// connection's peer address, and the client connects to it. Commands go out in upper case.
 //
-//   get      greet, login (USER, then PASS on 331), TYPE when asked, PASV, connect the data
+//   get      greet, login (USER, then PASS on 331), TYPE when asked, EPSV, connect the data
 //            connection, RETR <path>, read it until the server closes into the sink, "2.."
 //   put      the same with STOR, sending the source, then closing the data connection
 //   command  greet, login, one command (its reply checked when `check` is given), QUIT
 //
 // Fixed Copas bugs: its string forms (`get(url)`, `put(url, body)`) called a parseRequest that
-// returned nothing, and its data connection was a blocking LuaSocket one; here both are as in
-// LuaSocket and the data connection is a copas socket too.
+// returned nothing, its put selected on the control connection (tp:getfd, which a copas socket
+// lacks), and its data connection was a blocking LuaSocket one; here all are as in LuaSocket
+// and the data connection is a copas socket too.
 
 import type { Dispatcher } from "../core/dispatcher.js";
 import { parseUrl } from "./url.js";
@@ -123,12 +124,16 @@ function* login(s: Session, user?: string, password?: string): Op<void> {
   }
 }
 
-function* pasv(s: Session): Op<void> {
-  yield* tp.command(s.c, "pasv");
-  const [, reply] = yield* tp.check(s.c, "2..", s.m);
-  const m = /(\d+)\D(\d+)\D(\d+)\D(\d+)\D(\d+)\D(\d+)/.exec(reply);
-  if (m === null) tp.fail(reply);
-  s.pasv = [`${m[1]}.${m[2]}.${m[3]}.${m[4]}`, Number(m[5]) * 256 + Number(m[6])];
+/** EPSV (LuaSocket 3.1's get and put): the data port on the control connection's peer. */
+function* epsv(s: Session): Op<void> {
+  yield* tp.command(s.c, "epsv");
+  const [, reply] = yield* tp.check(s.c, "229", s.m);
+  const m = /\((.)(.*?)\1(.*?)\1(.*?)\1\)/.exec(reply);
+  const port = m === null ? NaN : Number(m[4]);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) tp.fail("invalid epsv response");
+  const [ip] = s.c.getpeername();
+  if (typeof ip !== "string") tp.fail("invalid epsv response");
+  s.pasv = [ip, port];
 }
 
 function* pasvconnect(s: Session): Op<CopasSocket> {
@@ -234,13 +239,13 @@ function* session<T>(m: FtpModule, t: FtpParams, body: (s: Session, t: FtpParams
 }
 
 function* getBody(s: Session, t: FtpParams): Op<1> {
-  yield* pasv(s);
+  yield* epsv(s);
   yield* receive(s, t);
   return 1;
 }
 
 function* putBody(s: Session, t: FtpParams): Op<number> {
-  yield* pasv(s);
+  yield* epsv(s);
   return yield* send(s, t);
 }
 

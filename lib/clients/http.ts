@@ -28,6 +28,7 @@ import { TpFailure as HttpFailure, MAXLINE, created, fail, line as tpLine, send 
 import * as check from "../common/check.js";
 import { TlsHandshakeError } from "../common/errors.js";
 import { parseUrl } from "./url.js";
+import { canonic } from "./headers.js";
 import type { Data, Op } from "../common/types.js";
 
 /** Response headers: lowercase names; repeated headers joined with ", ". */
@@ -151,20 +152,6 @@ export interface HttpRequest extends HttpRequestParams {
 export type HttpResult<B> = [B, number, HttpHeaders | null, string | null] | [null, string];
 
 const SCHEMES: Record<string, number> = { http: 80, https: 443 };
-
-const CANONIC: Record<string, string> = {
-  te: "TE",
-  etag: "ETag",
-  "content-md5": "Content-MD5",
-  "www-authenticate": "WWW-Authenticate",
-  "x-forwarded-for": "X-Forwarded-For",
-};
-
-/** LuaSocket's socket.headers.canonic: "content-length" → "Content-Length". */
-function canonic(name: string): string {
-  return CANONIC[name] ?? name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
-}
-
 
 function unescape(s: string): string {
   try {
@@ -473,7 +460,7 @@ function* receivebody(c: CopasSocket, m: Rx, headers: HttpHeaders, snk: OpSink):
         fail("invalid chunk size");
       }
       if (size === 0) {
-        yield* receiveheaders(c, m, headers, "trailer"); // trailers
+        yield* receiveheaders(c, m, {}, "trailer"); // trailers: read and dropped, as LuaSocket does
         yield* push(snk, null, null);
         return;
       }

@@ -10,6 +10,7 @@
 // Deviations: the multipart boundary comes from the dispatcher's clock and a counter (never
 // a random number generator), and the date from the dispatcher's clock.
 
+import { canonic } from "./headers.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { pull, type OpSource } from "./pull.js";
 import * as tp from "./tp.js";
@@ -100,9 +101,17 @@ function dot(state: number, chunk: string): [string, number] {
   return [out, state];
 }
 
+/** Header names lower-cased, as LuaSocket's lower_headers (at every level of a message). */
+function lowerHeaders(headers: Record<string, string | number> | undefined): Record<string, string> {
+  const lower: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) lower[k.toLowerCase()] = String(v);
+  return lower;
+}
+
+/** The header block, names as LuaSocket writes them ("From:", "MIME-Version:", "x-custom:"). */
 function headerBlock(headers: Record<string, string | number>): string {
   let h = "";
-  for (const [k, v] of Object.entries(headers)) h += `${k}: ${v}\r\n`;
+  for (const [k, v] of Object.entries(headers)) h += `${canonic(k)}: ${v}\r\n`;
   return h + "\r\n";
 }
 
@@ -111,7 +120,7 @@ type Piece = string | [null, string];
 
 function* messageParts(m: SmtpModule, mesgt: SmtpMessage): Generator<Piece, void, unknown> {
   const body = mesgt.body;
-  const headers = { ...(mesgt.headers ?? {}) };
+  const headers = lowerHeaders(mesgt.headers);
   if (body !== null && typeof body === "object") {
     const parts = Array.isArray(body) ? body : body.parts;
     const mp: Partial<SmtpMultipart> = Array.isArray(body) ? {} : body;
@@ -194,9 +203,10 @@ function* send(m: SmtpModule, mailt: SmtpMail): Op<[1, null] | [null, string]> {
       if (/AUTH[^\n]+LOGIN/.test(ext)) {
         yield* tp.command(c, "AUTH", "LOGIN");
         yield* tp.check(c, "3..", m);
-        yield* tp.command(c, b64(mailt.user));
+        // (sent as lines, not commands: base64 must not be upper-cased)
+        yield* tp.send(c, b64(mailt.user) + "\r\n");
         yield* tp.check(c, "3..", m);
-        yield* tp.command(c, b64(mailt.password));
+        yield* tp.send(c, b64(mailt.password) + "\r\n");
         yield* tp.check(c, "2..", m);
       } else if (/AUTH[^\n]+PLAIN/.test(ext)) {
         yield* tp.command(c, "AUTH", "PLAIN " + b64(`\0${mailt.user}\0${mailt.password}`));
@@ -303,15 +313,16 @@ export class SmtpModule {
 
   /**
    * A source giving the message `mesgt` (headers, then the body). Adds `date` and `x-mailer`
-   * unless given, and `mime-version: 1.0` always. Header names are lowercased.
+   * unless given, and `mime-version: 1.0` always. Header names are written as LuaSocket writes
+   * them: the ones it knows capitalized ("From:", "MIME-Version:", "Content-Type:"), others in
+   * lower case.
    *
    * @lua `copas.smtp.message(mesgt)`
    */
   message(mesgt: SmtpMessage): () => string | null | [null, string] {
     checkMessage(mesgt, "mesgt");
     if (typeof this.USERAGENT !== "string" || BAD_CHARS.test(this.USERAGENT)) check.fail("smtp.message", "smtp.USERAGENT", "a string without CR, LF or NUL", this.USERAGENT);
-    const lower: Record<string, string> = {};
-    for (const [k, v] of Object.entries(mesgt.headers ?? {})) lower[k.toLowerCase()] = String(v);
+    const lower = lowerHeaders(mesgt.headers);
     lower.date ??= rfcDate(this.copas.gettime()) + (mesgt.zone ?? this.ZONE);
     lower["x-mailer"] ??= this.USERAGENT;
     lower["mime-version"] = "1.0";

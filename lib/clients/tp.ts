@@ -114,9 +114,11 @@ export function* check(c: CopasSocket, ok: string | string[], lim: TpLimits): Op
  * unescaped URL path) fails instead: it would smuggle in a second command; so does NUL, which a
  * server in C may take for the end of the line.
  */
+/** Sends "CMD arg": the command in upper case, as LuaSocket's tp:command. */
 export function* command(c: CopasSocket, cmd: string, arg?: string | null): Op<void> {
   if (/[\r\n]/.test(cmd) || (typeof arg === "string" && /[\r\n]/.test(arg))) fail("invalid command: CR or LF in it");
   if (cmd.includes("\0") || (typeof arg === "string" && arg.includes("\0"))) fail("invalid command: NUL in it");
+  cmd = cmd.toUpperCase();
   yield* send(c, arg === undefined || arg === null ? `${cmd}\r\n` : `${cmd} ${arg}\r\n`);
 }
 

@@ -1009,7 +1009,7 @@ export class Dispatcher {
     if (fn !== undefined && fn !== null) check.func("seterrorhandler", "fn", fn);
     if (isDefault || this.#current === null) {
       if (fn === undefined || fn === null) {
-        throw new TypeError("seterrorhandler: bad argument 'fn' (expected the handler to be a function when setting the default)");
+        throw new TypeError("seterrorhandler: bad argument 'fn' (expected the handler to be a function when setting the default) [Copas: Expected the handler to be a function when setting the default]");
       }
       this.#defaultErrorHandler = fn;
       return;

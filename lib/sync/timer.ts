@@ -130,6 +130,9 @@ export class Timer<P = unknown> {
     const d = tm.#d;
     const me = kernelOf(d).self("timer");
     if (tm.#errorhandler !== null) d.seterrorhandler(tm.#errorhandler);
+    // Cancelled before this thread first ran (wakeup had nothing to wake): done, as Copas's
+    // removethread would drop it.
+    if (tm.#thread !== me) return;
     yield* d.pause(first);
     while (tm.#thread === me) {
       if (!tm.recurring) {

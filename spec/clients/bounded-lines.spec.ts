@@ -231,7 +231,7 @@ describe("the string forms' bodies are bounded (no RangeError joining a huge bod
     const { copas, net } = sim();
     copas.ftp.MAXBODYSIZE = 100;
     const [server] = await net.socket.bind("ftp", 21);
-    const [data] = await net.socket.bind("10.0.0.9", 20);
+    const [data] = await net.socket.bind("ftp", 20); // EPSV: the data port on the control connection's host
     copas.addserver(
       data!,
       copas.handler(function* (skt: CopasSocket) {
@@ -245,7 +245,7 @@ describe("the string forms' bodies are bounded (no RangeError joining a huge bod
         for (;;) {
           const [l] = yield* skt.receive();
           if (l === null) return;
-          yield* skt.send(l.startsWith("user") ? "230 in\r\n" : l.startsWith("pasv") ? "227 (10,0,0,9,0,20)\r\n" : l.startsWith("retr") ? "150 go\r\n" : "221 bye\r\n");
+          yield* skt.send(l.startsWith("USER") ? "230 in\r\n" : l.startsWith("EPSV") ? "229 (|||20|)\r\n" : l.startsWith("RETR") ? "150 go\r\n" : "221 bye\r\n");
         }
       }),
     );

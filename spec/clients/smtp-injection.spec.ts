@@ -42,7 +42,7 @@ describe("smtp: header injection", () => {
 
   it("folded-free headers with tabs and spaces still work", () => {
     const src = c.smtp.message({ headers: { subject: "a\tb c", date: "fixed" }, body: "x" });
-    expect(src()).to.equal(`subject: a\tb c\r\ndate: fixed\r\nx-mailer: ${c.smtp.USERAGENT}\r\nmime-version: 1.0\r\ncontent-type: text/plain; charset="iso-8859-1"\r\n\r\n`);
+    expect(src()).to.equal(`Subject: a\tb c\r\nDate: fixed\r\nX-Mailer: ${c.smtp.USERAGENT}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset="iso-8859-1"\r\n\r\n`);
   });
 
   it("smtp.send's other arguments: server, port, domain, user, password checked", () => {

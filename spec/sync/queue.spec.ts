@@ -167,10 +167,10 @@ describe("queue", () => {
       "q:worker_2 start 4 @0.5",
       "finish @0.75",
       "q:worker_1 end 3 @1",
-      "q:worker_1 start 5 @1", // the last item out: the queue is destroyed, finish returns
+      "q:worker_1 start 5 @1", // the last item out: the queue is destroyed
       "q:worker_2 end 4 @1",
-      "finished true, @1",
-      "q:worker_1 end 5 @1.5",
+      "q:worker_1 end 5 @1.5", // and finish waits for the workers to exit (issue 9, item 9)
+      "finished true, @1.5",
     ]);
   });
 
