@@ -60,8 +60,8 @@ if (c.isPrimary) {
   c.on("exit", (w, code, signal) => console.log(`worker ${w.index} (pid ${w.pid}) exited: ${signal ?? code}`));
   c.on("restart", (w, delay: number) => console.log(`worker ${w.index}: restarting${delay > 0 ? ` in ${delay} s` : ""}`));
   const rl = readline.createInterface({ input: process.stdin });
-  rl.on("line", async (l) => {
-    if (l.trim() === "status") console.log(`status: ${JSON.stringify(await c.status())}`);
+  rl.on("line", (l) => {
+    if (l.trim() === "status") void c.status().then((s) => console.log(`status: ${JSON.stringify(s)}`));
   });
   void c.closed.then(() => {
     console.log("echo cluster: done");

@@ -14,6 +14,7 @@ import { FtpModule } from "./clients/ftp.js";
 import { SmtpModule } from "./clients/smtp.js";
 import { makeDebugModule, type DebugModule } from "./debug/debug.js";
 import { realClock, realSocket } from "./defaults.js";
+import { entropy } from "./node/entropy.js";
 import { makeRealNetwork } from "./node/real-network.js";
 import { makeSocketModule, type SocketModule } from "./socket/socket-module.js";
 import { makeFutureModule, type FutureModule } from "./sync/future.js";
@@ -46,6 +47,24 @@ export interface CopasOptions {
 /** A network that reports its own events (deliveries, faults) into dispatchers' traces. */
 interface Observable {
   _observe?(trace: (line: string) => void): void;
+}
+
+function isClock(c: unknown): c is Clock {
+  if (typeof c !== "object" || c === null) return false;
+  const k = c as Record<string, unknown>;
+  return typeof k.now === "function" && typeof k.setTimer === "function" && typeof k.clearTimer === "function";
+}
+
+/**
+ * A simulated network that seeds `random()` and runs its hosts here: start functions in a
+ * group, crashes that remove the group's threads (copas/sim's HostRunner).
+ */
+interface World {
+  random?(): number;
+  _attach?(runner: {
+    _spawn(group: string, name: string, fn: (...a: any[]) => unknown, ...args: unknown[]): unknown;
+    _killgroup(group: string): unknown;
+  }): void;
 }
 
 function writeStderr(text: string): void {
@@ -85,29 +104,41 @@ export class Copas extends Dispatcher {
    * @lua (none: Lua has one dispatcher per process; `new Copas()` makes another, e.g. on a simulated network)
    */
   constructor(options: CopasOptions = {}) {
-    if (typeof options !== "object" || options === null) check.fail("Copas", "options", "an object", options);
+    if (!check.isTable(options)) check.fail("Copas", "options", "a table of options ({ clock?, network?, trace?, handshakeTimeout? })", options);
+    const c: unknown = options.clock;
+    if (c !== undefined && !isClock(c)) check.fail("Copas", "options.clock", "a clock (now, setTimer, clearTimer: a ManualClock, say)", c);
+    const o = options as CopasOptions;
     let socket: SocketModule;
     let clock: Clock;
-    if (options.network !== undefined) {
-      const s = (options.network as { socket?: SocketModule } | null)?.socket;
+    if (o.network !== undefined) {
+      const s = (o.network as { socket?: SocketModule } | null)?.socket;
       if (!s || typeof s !== "object" || !s._network) {
-        check.fail("Copas", "options.network", "a network with a LuaSocket layer at .socket (a SimNetwork)", options.network);
+        check.fail("Copas", "options.network", "a network with a LuaSocket layer at .socket (a SimNetwork)", o.network);
       }
-      if (options.clock !== undefined && options.clock !== s._network.clock) {
+      if (o.clock !== undefined && o.clock !== s._network.clock) {
         throw new TypeError("Copas: bad argument 'options.clock' (expected the clock the network runs on, or nothing, got another clock)");
       }
       socket = s;
       clock = s._network.clock;
-    } else if (options.clock === undefined || options.clock === realClock) {
+    } else if (o.clock === undefined || o.clock === realClock) {
       socket = realSocket;
       clock = realClock;
     } else {
-      clock = options.clock;
+      clock = o.clock;
       socket = makeSocketModule(makeRealNetwork(clock));
     }
-    super({ clock, socket, trace: !!options.trace, stderr: writeStderr, handshakeTimeout: options.handshakeTimeout });
+    const world = o.network as World | undefined;
+    const random = typeof world?.random === "function" ? () => world.random!() : entropy;
+    super({ clock, socket, trace: !!o.trace, stderr: writeStderr, handshakeTimeout: o.handshakeTimeout, random });
     // A simulated network adds its own events (deliveries, faults) to the traces of its dispatchers.
-    if (options.trace) (options.network as Observable | undefined)?._observe?.((line) => this.#traceLine(line));
+    if (o.trace) (o.network as Observable | undefined)?._observe?.((line) => this.#traceLine(line));
+    if (typeof world?._attach === "function") {
+      const k = kernelOf(this);
+      world._attach({
+        _spawn: (group, name, fn, ...args) => k.spawn(group, name, fn, args),
+        _killgroup: (group) => k.killGroup(group),
+      });
+    }
   }
 
   #traceLine(line: string): void {

@@ -26,9 +26,9 @@
  *
  * @module copas
  */
-import { Copas } from "./copas.js";
-import { realSocket } from "./defaults.js";
-import { makeCallable, type CallableCopas } from "./callable.js";
+import type { CallableCopas } from "./callable.js";
+import { defaultSocket } from "./defaults.js";
+import { defaultCopas } from "./default-world.js";
 import { runCluster, type ClusterOptions, type ClusterPrimary, type ClusterWorker } from "./node/cluster.js";
 
 export { Copas } from "./copas.js";
@@ -61,7 +61,8 @@ export { ltn12, BLOCKSIZE } from "./clients/ltn12.js";
 export type { Ltn12Module, Source, Sink, SinkResult, PumpResult } from "./clients/ltn12.js";
 export { DEBUG_ORIGINAL } from "./common/symbols.js";
 export type { DebugModule, DebugLogger } from "./debug/debug.js";
-export { HttpModule, MAXHEADERSIZE } from "./clients/http.js";
+export { HttpModule, MAXHEADERSIZE, MAXINTERIM, MAXBODYSIZE } from "./clients/http.js";
+export { MAXLINE, MAXREPLYSIZE } from "./clients/tp.js";
 export { SmtpModule } from "./clients/smtp.js";
 export { FtpModule } from "./clients/ftp.js";
 export type { FtpParams } from "./clients/ftp.js";
@@ -76,17 +77,19 @@ export type { ClusterOptions, ClusterPrimary, ClusterWorker, ClusterCopas, Clust
 
 /**
  * The default dispatcher, on the real clock and network; callable: `copas()` is `copas.loop()`.
+ * A test may point it at a simulated world for a while ("copas/testing": `simulate`).
  *
  * @lua `local copas = require "copas"`
  */
-const copas: CallableCopas = makeCallable(new Copas());
+const copas: CallableCopas = defaultCopas;
 
 /**
- * The LuaSocket layer over Node's `net` and `dgram` (LuaSocket's `socket` module).
+ * The LuaSocket layer over Node's `net` and `dgram` (LuaSocket's `socket` module). It forwards
+ * to the default dispatcher's world: the real one, unless a test points it elsewhere.
  *
  * @lua `local socket = require "socket"`
  */
-export const socket = realSocket;
+export const socket = defaultSocket;
 
 export default copas;
 

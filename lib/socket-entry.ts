@@ -12,32 +12,32 @@
  *
  * @module copas/socket
  */
-import { realSocket } from "./defaults.js";
+import { defaultSocket } from "./defaults.js";
 
 export { TcpSocket } from "./socket/tcp.js";
 export { UdpSocket } from "./socket/udp.js";
 export type { SocketModule } from "./socket/socket-module.js";
 /** `socket.bind(host, port, backlog?)`: a listening server; see {@link SocketModule.bind}. */
-export const bind = realSocket.bind;
+export const bind = defaultSocket.bind;
 /** `socket.connect(host, port)`: a connected client; see {@link SocketModule.connect}. */
-export const connect = realSocket.connect;
+export const connect = defaultSocket.connect;
 /** `socket.select(recvt, sendt, timeout?)`; see {@link SocketModule.select}. */
-export const select = realSocket.select;
+export const select = defaultSocket.select;
 /** `socket.gettime()`: seconds since the epoch; see {@link SocketModule.gettime}. */
-export const gettime = realSocket.gettime;
+export const gettime = defaultSocket.gettime;
 /** `socket.sleep(seconds)`, a Promise; see {@link SocketModule.sleep}. */
-export const sleep = realSocket.sleep;
+export const sleep = defaultSocket.sleep;
 /** `socket.tcp()`: a master TCP object; see {@link SocketModule.tcp}. */
-export const tcp = realSocket.tcp;
+export const tcp = defaultSocket.tcp;
 /** `socket.tcp4()`; see {@link SocketModule.tcp4}. */
-export const tcp4 = realSocket.tcp4;
+export const tcp4 = defaultSocket.tcp4;
 /** `socket.tcp6()`; see {@link SocketModule.tcp6}. */
-export const tcp6 = realSocket.tcp6;
+export const tcp6 = defaultSocket.tcp6;
 /** `socket.udp()`: an unbound UDP object; see {@link SocketModule.udp}. */
-export const udp = realSocket.udp;
+export const udp = defaultSocket.udp;
 /** `socket.udp4()`; see {@link SocketModule.udp4}. */
-export const udp4 = realSocket.udp4;
+export const udp4 = defaultSocket.udp4;
 /** `socket.udp6()`; see {@link SocketModule.udp6}. */
-export const udp6 = realSocket.udp6;
-/** The LuaSocket layer over Node's `net` and `dgram` (the same object as `socket` from "copas"). */
-export default realSocket;
+export const udp6 = defaultSocket.udp6;
+/** The LuaSocket layer over Node's `net` and `dgram` (the same object as `socket` from "copas"; it follows the default world, see "copas/testing"). */
+export default defaultSocket;

@@ -64,9 +64,9 @@ async function start(file: string, args: string[] = []): Promise<Running> {
     stdio: ["pipe", "pipe", "pipe"],
   });
   let err = "";
-  child.stderr!.on("data", (d) => (err += d));
+  child.stderr.on("data", (d) => (err += d));
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const out = new Lines(child.stdout!);
+  const out = new Lines(child.stdout);
   for (;;) {
     const l = await out.next();
     if (l === null) throw new Error(`${file} ended before listening: ${err}`);

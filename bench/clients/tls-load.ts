@@ -32,7 +32,7 @@ function start(): void {
       s.write(LINE);
     }
   });
-  s.on("error", (e) => {
+  s.on("error", (e: Error) => {
     process.stderr.write(`tls-load: ${e.message}\n`);
     process.exit(1);
   });

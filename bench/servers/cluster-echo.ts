@@ -37,7 +37,7 @@ if (c.isPrimary) {
     if (++listening === workers) console.log(`listening ${a.port}`);
   });
   const rl = readline.createInterface({ input: process.stdin });
-  rl.on("line", async (cmd) => {
+  rl.on("line", (cmd) => void (async () => {
     if (cmd !== "cpu") return;
     let cpu = 0;
     let lines = 0;
@@ -49,6 +49,6 @@ if (c.isPrimary) {
       }
     }
     console.log(`cpu ${cpu} ${lines}`);
-  });
+  })());
   rl.on("close", () => void c.shutdown().then(() => process.exit(0)));
 }

@@ -5,10 +5,15 @@
 //          (and, for comparison, with a fixed 1 ms latency: few instants, few steps)
 //   pause: one simulated hour of 10,000 threads, each pausing 1..600 s (seeded) in turn
 //          (~126,000 pauses, nearly all at distinct instants)
+//   explore: the explorer's seeds per second on one core: each seed a fresh world where 10
+//          clients send `msgs` lines in all to an echo server and read them back, reconnecting
+//          after a reset, with faults on (resets, latency spikes, chunk sizes 1..64, partitions
+//          that come and heal); checked at the end, and (second figure) after every step
 // Wall time is read with performance.now() here only (never in lib/).
 
-import { Copas } from "copas";
-import { ManualClock, Rng, SimNetwork, type Latency } from "copas/sim";
+import { Copas, type AnySocket } from "copas";
+import { ManualClock, Rng, SimNetwork, type FaultOptions, type Latency } from "copas/sim";
+import { explore, type Scenario } from "copas/testing";
 import type { BenchRow, BenchSuite } from "../types.js";
 
 /** Wall and CPU seconds of `fn` (CPU time shows the cost when the machine is busy). */
@@ -75,6 +80,72 @@ async function pauseRun(threads: number, hour: number): Promise<{ wall: number; 
   return { ...t, pauses };
 }
 
+const FAULTS: FaultOptions = { reset: 0.002, spike: 0.01, spikeLatency: [0.1, 0.5], chunkSize: [1, 64], partition: 0.2, partitionLength: [0.1, 1] };
+
+/** 10 clients, `msgs` lines in all, echoed back through faults; every line must come back. */
+function echoScenario(msgs: number, perStep: boolean): Scenario<Copas> {
+  return (w) => {
+    const d = w.copas;
+    const clients = 10;
+    let echoed = 0;
+    let left = clients;
+    d.addthread(function* () {
+      const [server] = yield* d.await(w.net.socket.bind("srv", 7));
+      d.addserver(server!, function* (skt: AnySocket) {
+        for (;;) {
+          const [line] = yield* d.receive(skt);
+          if (line === null) return;
+          yield* d.send(skt, line + "\n");
+        }
+      });
+      for (let c = 0; c < clients; c++) {
+        d.addthread(function* () {
+          let skt: ReturnType<Copas["wrap"]> | null = null;
+          for (let k = 0; k < msgs / clients; ) {
+            if (skt === null) {
+              const raw = w.net.socket.tcp();
+              raw.bind(`10.0.0.${c}`, 0);
+              skt = d.wrap(raw);
+              skt.settimeout(2);
+              if ((yield* skt.connect("srv", 7))[0] === null) {
+                skt.close();
+                skt = null;
+                continue;
+              }
+            }
+            const line = `message ${k} from client ${c}`;
+            yield* skt.send(line + "\n");
+            const [back] = yield* skt.receive();
+            if (back === line) {
+              echoed++;
+              k++;
+            } else {
+              skt.close();
+              skt = null;
+            }
+          }
+          skt?.close();
+          if (--left === 0) d.removeserver(server!);
+        });
+      }
+    });
+    const end = () => echoed === msgs;
+    return perStep ? { invariant: () => echoed <= msgs, end } : { end };
+  };
+}
+
+/** Seeds per second of the explorer over `seeds` seeds (all must pass). */
+async function exploreRun(seeds: number, msgs: number, perStep: boolean): Promise<{ wall: number; cpu: number; rate: number }> {
+  // A machine shared with other work slows the wall clock: the note gives CPU seconds too.
+  let runs = 0;
+  const t = await timed(async () => {
+    const r = await explore({ seeds, faults: FAULTS, latency: [0.001, 0.02], maxTime: 600 }, echoScenario(msgs, perStep));
+    if (r.failure !== null) throw new Error(`sim explore: seed ${r.failure.seed} failed: ${r.failure.message}`);
+    runs = r.runs;
+  });
+  return { ...t, rate: runs / t.wall };
+}
+
 const suite: BenchSuite = {
   name: "sim",
   async run({ quick }) {
@@ -83,6 +154,10 @@ const suite: BenchSuite = {
     const e = await echoRun(conns, 10, [0.0005, 0.005]);
     const f = await echoRun(conns, 10, 0.001);
     const p = await pauseRun(threads, 3600);
+    const seeds = quick ? 50 : 500;
+    const x = await exploreRun(seeds, 100, false);
+    const xs = await exploreRun(seeds, 100, true);
+    const xl = await exploreRun(quick ? 10 : 100, 1000, false);
     const rows: BenchRow[] = [
       {
         name: `sim echo ${conns} conns x 10 lines`,
@@ -105,6 +180,22 @@ const suite: BenchSuite = {
         target: "< 1 s",
         pass: quick ? undefined : p.wall < 1,
         note: `${p.pauses} pauses of 1..600 s, cpu ${p.cpu.toFixed(2)} s`,
+      },
+      {
+        name: "sim explore: 10 clients, 100 messages, faults on",
+        value: Math.round(x.rate),
+        unit: "seeds/s",
+        target: ">= 200/s",
+        pass: quick ? undefined : x.rate >= 200,
+        note:
+          `${seeds} seeds, checked at the end, cpu ${x.cpu.toFixed(2)} s (${Math.round(seeds / x.cpu)} per cpu-second); ` +
+          `per-step invariant: ${Math.round(xs.rate)}/s (${Math.round(seeds / xs.cpu)} per cpu-second)`,
+      },
+      {
+        name: "sim explore: 10 clients, 1000 messages, faults on",
+        value: Math.round(xl.rate),
+        unit: "seeds/s",
+        note: `${quick ? 10 : 100} seeds, checked at the end, cpu ${xl.cpu.toFixed(2)} s (${Math.round((quick ? 10 : 100) / xl.cpu)} per cpu-second)`,
       },
     ];
     return rows;

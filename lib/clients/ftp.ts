@@ -1,20 +1,21 @@
 // copas.ftp: LuaSocket's FTP client (socket.ftp) on copas sockets, as Copas's copas/ftp.lua
-// makes it. Transfers are passive: the control connection gives the data address (PASV) and
-// the client connects to it.
+// makes it. Transfers are passive, as in LuaSocket 3.1: EPSV gives the data port, on the control
+// connection's peer address, and the client connects to it. Commands go out in upper case.
 //
-//   get      greet, login (USER, then PASS on 331), TYPE when asked, PASV, connect the data
+//   get      greet, login (USER, then PASS on 331), TYPE when asked, EPSV, connect the data
 //            connection, RETR <path>, read it until the server closes into the sink, "2.."
 //   put      the same with STOR, sending the source, then closing the data connection
 //   command  greet, login, one command (its reply checked when `check` is given), QUIT
 //
 // Fixed Copas bugs: its string forms (`get(url)`, `put(url, body)`) called a parseRequest that
-// returned nothing, and its data connection was a blocking LuaSocket one; here both are as in
-// LuaSocket and the data connection is a copas socket too.
+// returned nothing, its put selected on the control connection (tp:getfd, which a copas socket
+// lacks), and its data connection was a blocking LuaSocket one; here all are as in LuaSocket
+// and the data connection is a copas socket too.
 
 import type { Dispatcher } from "../core/dispatcher.js";
 import { parseUrl } from "./url.js";
 import { ltn12 } from "./ltn12.js";
-import { pull, push, type OpSink, type OpSource } from "./pull.js";
+import { boundedTable, pull, push, type OpSink, type OpSource } from "./pull.js";
 import * as tp from "./tp.js";
 import * as check from "../common/check.js";
 import type { Op } from "../common/types.js";
@@ -55,7 +56,7 @@ function override(t: FtpParams): FtpParams {
   const u = parseUrl(t.url) as Record<string, unknown>;
   const out: Record<string, unknown> = { ...u, port: u.port === undefined || u.port === "" ? undefined : Number(u.port) };
   for (const [k, v] of Object.entries(t)) if (v !== undefined && v !== null) out[k] = v;
-  return out as FtpParams;
+  return out;
 }
 
 /** LuaSocket's parse of the string forms: scheme ftp, a host, ";type=a|i". */
@@ -98,7 +99,7 @@ interface Session {
 function* open(m: FtpModule, t: FtpParams): Op<Session> {
   if (t.host === undefined || t.host === null || t.host === "") tp.fail("missing hostname");
   const d = m.copas;
-  const c = tp.created(d, t.create ? t.create() : d.wrap(d.socket.tcp()));
+  const c = tp.created(d, t.create ? t.create() : d.wrap(d.socket.tcp()), "ftp", "params.create");
   yield* tp.connect(c, t.host, t.port ?? m.PORT, m.TIMEOUT);
   return { m, c, data: null, pasv: null };
 }
@@ -110,25 +111,29 @@ function close(s: Session): void {
 }
 
 function* greet(s: Session): Op<void> {
-  const [code] = yield* tp.check(s.c, ["1..", "2.."]);
-  if (code < 200) yield* tp.check(s.c, "2..");
+  const [code] = yield* tp.check(s.c, ["1..", "2.."], s.m);
+  if (code < 200) yield* tp.check(s.c, "2..", s.m);
 }
 
 function* login(s: Session, user?: string, password?: string): Op<void> {
   yield* tp.command(s.c, "user", user ?? s.m.USER);
-  const [code] = yield* tp.check(s.c, ["2..", "331"]);
+  const [code] = yield* tp.check(s.c, ["2..", "331"], s.m);
   if (code === 331) {
     yield* tp.command(s.c, "pass", password ?? s.m.PASSWORD);
-    yield* tp.check(s.c, "2..");
+    yield* tp.check(s.c, "2..", s.m);
   }
 }
 
-function* pasv(s: Session): Op<void> {
-  yield* tp.command(s.c, "pasv");
-  const [, reply] = yield* tp.check(s.c, "2..");
-  const m = /(\d+)\D(\d+)\D(\d+)\D(\d+)\D(\d+)\D(\d+)/.exec(reply);
-  if (m === null) tp.fail(reply);
-  s.pasv = [`${m[1]}.${m[2]}.${m[3]}.${m[4]}`, Number(m[5]) * 256 + Number(m[6])];
+/** EPSV (LuaSocket 3.1's get and put): the data port on the control connection's peer. */
+function* epsv(s: Session): Op<void> {
+  yield* tp.command(s.c, "epsv");
+  const [, reply] = yield* tp.check(s.c, "229", s.m);
+  const m = /\((.)(.*?)\1(.*?)\1(.*?)\1\)/.exec(reply);
+  const port = m === null ? NaN : Number(m[4]);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) tp.fail("invalid epsv response");
+  const [ip] = s.c.getpeername();
+  if (typeof ip !== "string") tp.fail("invalid epsv response");
+  s.pasv = [ip, port];
 }
 
 function* pasvconnect(s: Session): Op<CopasSocket> {
@@ -155,7 +160,7 @@ function argumentOf(t: FtpParams): string | null {
 function* receive(s: Session, t: FtpParams): Op<void> {
   const data = yield* pasvconnect(s);
   yield* tp.command(s.c, t.command ?? "retr", argumentOf(t));
-  const [code] = yield* tp.check(s.c, ["1..", "2.."]);
+  const [code] = yield* tp.check(s.c, ["1..", "2.."], s.m);
   const snk: OpSink = t.sink ?? (() => 1);
   for (;;) {
     const [chunk, err, partial] = yield* data.receive(8192);
@@ -177,7 +182,7 @@ function* receive(s: Session, t: FtpParams): Op<void> {
       break;
     }
   }
-  if (code < 200) yield* tp.check(s.c, "2..");
+  if (code < 200) yield* tp.check(s.c, "2..", s.m);
   data.close();
   s.data = null;
 }
@@ -186,7 +191,7 @@ function* receive(s: Session, t: FtpParams): Op<void> {
 function* send(s: Session, t: FtpParams): Op<number> {
   const data = yield* pasvconnect(s);
   yield* tp.command(s.c, t.command ?? "stor", argumentOf(t));
-  const [code] = yield* tp.check(s.c, ["2..", "1.."]);
+  const [code] = yield* tp.check(s.c, ["2..", "1.."], s.m);
   let sent = 0;
   if (t.source) {
     for (;;) {
@@ -201,13 +206,13 @@ function* send(s: Session, t: FtpParams): Op<number> {
   }
   data.close();
   s.data = null;
-  if (code < 200) yield* tp.check(s.c, "2..");
+  if (code < 200) yield* tp.check(s.c, "2..", s.m);
   return sent;
 }
 
 function* quit(s: Session): Op<void> {
   yield* tp.command(s.c, "quit");
-  yield* tp.check(s.c, "2..");
+  yield* tp.check(s.c, "2..", s.m);
 }
 
 /** Runs `body` on an open session: greet, login, TYPE; then QUIT. Failures: `[null, err]`. */
@@ -220,7 +225,7 @@ function* session<T>(m: FtpModule, t: FtpParams, body: (s: Session, t: FtpParams
     yield* login(s, t.user, t.password);
     if (t.type !== undefined && t.type !== null) {
       yield* tp.command(s.c, "type", t.type);
-      yield* tp.check(s.c, "200");
+      yield* tp.check(s.c, "200", s.m);
     }
     const r = yield* body(s, t);
     yield* quit(s);
@@ -234,13 +239,13 @@ function* session<T>(m: FtpModule, t: FtpParams, body: (s: Session, t: FtpParams
 }
 
 function* getBody(s: Session, t: FtpParams): Op<1> {
-  yield* pasv(s);
+  yield* epsv(s);
   yield* receive(s, t);
   return 1;
 }
 
 function* putBody(s: Session, t: FtpParams): Op<number> {
-  yield* pasv(s);
+  yield* epsv(s);
   return yield* send(s, t);
 }
 
@@ -248,7 +253,7 @@ function* commandBody(s: Session, t: FtpParams): Op<1> {
   yield* tp.command(s.c, t.command!, t.argument);
   if (t.check !== undefined && t.check !== null) {
     const pats = (Array.isArray(t.check) ? t.check : [t.check]).map(String);
-    yield* tp.check(s.c, pats);
+    yield* tp.check(s.c, pats, s.m);
   }
   return 1;
 }
@@ -257,8 +262,8 @@ function* get(m: FtpModule, gett: string | FtpParams): Op<[string | 1, null] | [
   if (typeof gett !== "string") return yield* session(m, gett, getBody);
   const t = parsed(gett);
   if (typeof t === "string") return [null, t];
-  const [sink, parts] = ltn12.sink.table<string[]>();
-  t.sink = sink as OpSink;
+  const [sink, parts] = boundedTable(m.MAXBODYSIZE, "ftp.MAXBODYSIZE");
+  t.sink = sink;
   const r = yield* session(m, t, getBody);
   return r[0] === null ? r : [parts.join(""), null];
 }
@@ -271,11 +276,40 @@ function* put(m: FtpModule, putt: string | FtpParams, body?: string | null): Op<
   return yield* session(m, t, putBody);
 }
 
+/** What may not appear in a command line: it would end it (command injection). */
+const BAD_CHARS = /[\r\n\0]/;
+
+/** The module's settings, as a request would use them. */
+function checkModule(fn: string, m: FtpModule): void {
+  check.bound(fn, "ftp.MAXLINE", m.MAXLINE);
+  check.bound(fn, "ftp.MAXREPLYSIZE", m.MAXREPLYSIZE);
+  if (m.MAXBODYSIZE !== Infinity) check.bound(fn, "ftp.MAXBODYSIZE", m.MAXBODYSIZE, 0);
+  check.optSeconds(fn, "ftp.TIMEOUT", m.TIMEOUT);
+  check.port(fn, "ftp.PORT", m.PORT);
+  for (const k of ["USER", "PASSWORD"] as const) {
+    if (typeof m[k] !== "string" || BAD_CHARS.test(m[k])) check.fail(fn, `ftp.${k}`, "a string without CR, LF or NUL", m[k]);
+  }
+}
+
+function checkUrl(fn: string, url: string): void {
+  if (BAD_CHARS.test(url)) check.fail(fn, "url", "a URL without CR, LF or NUL", url);
+}
+
 function checkParams(fn: string, t: unknown): asserts t is FtpParams {
-  if (typeof t !== "object" || t === null) check.fail(fn, "params", "a URL string or a table of request parameters", t);
+  if (!check.isTable(t)) check.fail(fn, "params", "a URL string or a table of request parameters", t);
   const p = t as FtpParams;
+  // Each goes onto a command line (or into the url that does): no CR, LF or NUL.
   for (const k of ["url", "host", "path", "argument", "command", "type", "user", "password"] as const) {
-    if (p[k] !== undefined && p[k] !== null && typeof p[k] !== "string") check.fail(fn, `params.${k}`, "a string", p[k]);
+    const v = p[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== "string") check.fail(fn, `params.${k}`, "a string", v);
+    if (BAD_CHARS.test(v)) check.fail(fn, `params.${k}`, "a string without CR, LF or NUL", v);
+  }
+  if (p.port !== undefined && p.port !== null) check.port(fn, "params.port", p.port);
+  const ck = p.check;
+  const isPat = (x: unknown) => typeof x === "string" || (typeof x === "number" && Number.isInteger(x));
+  if (ck !== undefined && ck !== null && !isPat(ck) && !(Array.isArray(ck) && ck.every(isPat))) {
+    check.fail(fn, "params.check", 'a reply code pattern ("2..", 250) or an array of them', ck);
   }
   for (const k of ["sink", "source", "create"] as const) {
     if (p[k] !== undefined && p[k] !== null && typeof p[k] !== "function") check.fail(fn, `params.${k}`, "a function", p[k]);
@@ -302,6 +336,18 @@ export class FtpModule {
   USER = "ftp";
   /** Password used when the url has none. */
   PASSWORD = "anonymous@anonymous.org";
+  /** Longest reply line taken from the server, bytes (past it: `[null, "reply line too long ..."]`). */
+  MAXLINE = tp.MAXLINE;
+  /** Most bytes of one (multi-line) reply. */
+  MAXREPLYSIZE = tp.MAXREPLYSIZE;
+  /**
+   * Most bytes `get(url)` collects into its string (64 MiB; past it `[null, "body too large
+   * (...)"]`); `get(params)` with a sink streams and is not bounded here. Infinity: up to the
+   * longest string JavaScript can hold.
+   */
+  MAXBODYSIZE = 64 * 1024 * 1024;
+  /** @internal */
+  readonly _name = "ftp";
 
   /** @internal use `copas.ftp` */
   constructor(copas: Dispatcher) {
@@ -317,7 +363,9 @@ export class FtpModule {
   get(url: string): Op<[string, null] | [null, string]>;
   get(params: FtpParams): Op<[1, null] | [null, string]>;
   get(gett: string | FtpParams): Op<[string | 1, null] | [null, string]> {
+    checkModule("ftp.get", this);
     if (typeof gett !== "string") checkParams("ftp.get", gett);
+    else checkUrl("ftp.get", gett);
     return get(this, gett);
   }
 
@@ -327,8 +375,12 @@ export class FtpModule {
    * @lua `copas.ftp.put(url, content)` or `copas.ftp.put(putt)` → `bytes` or `nil, err`
    */
   put(putt: string | FtpParams, body?: string | null): Op<[number, null] | [null, string]> {
+    checkModule("ftp.put", this);
     if (typeof putt !== "string") checkParams("ftp.put", putt);
-    else if (body !== undefined && body !== null && typeof body !== "string") check.fail("ftp.put", "body", "a string, null or undefined", body);
+    else {
+      checkUrl("ftp.put", putt);
+      if (body !== undefined && body !== null && typeof body !== "string") check.fail("ftp.put", "body", "a string, null or undefined", body);
+    }
     return put(this, putt, body);
   }
 
@@ -338,6 +390,7 @@ export class FtpModule {
    * @lua `copas.ftp.command(cmdt)`
    */
   command(cmdt: FtpParams): Op<[1, null] | [null, string]> {
+    checkModule("ftp.command", this);
     checkParams("ftp.command", cmdt);
     if (typeof cmdt.command !== "string") check.fail("ftp.command", "params.command", "a string", cmdt.command);
     return session(this, cmdt, commandBody);

@@ -23,11 +23,12 @@
 import type { Dispatcher } from "../core/dispatcher.js";
 import type { CopasSocket } from "../core/wrap.js";
 import { BLOCKSIZE, ltn12 } from "./ltn12.js";
-import { pull, push as pushRaw, type OpSink, type OpSource } from "./pull.js";
-import { TpFailure as HttpFailure, created, fail, send } from "./tp.js";
+import { boundedTable, pull, push as pushRaw, type OpSink, type OpSource } from "./pull.js";
+import { TpFailure as HttpFailure, MAXLINE, created, fail, line as tpLine, send } from "./tp.js";
 import * as check from "../common/check.js";
 import { TlsHandshakeError } from "../common/errors.js";
 import { parseUrl } from "./url.js";
+import { canonic } from "./headers.js";
 import type { Data, Op } from "../common/types.js";
 
 /** Response headers: lowercase names; repeated headers joined with ", ". */
@@ -88,8 +89,13 @@ export interface HttpRequestParams {
   user?: string;
   /** Basic authentication: the password. */
   password?: string;
-  /** The request target, as sent (default: from the path and query). */
+  /** The request target, as sent (default: from the path, params and query). */
   uri?: string;
+  /** URL parts, overriding the url's: `authority` (the Host header), `params` (";..."), `query` ("?..."). */
+  authority?: string;
+  params?: string;
+  query?: string;
+  fragment?: string;
   /** TLS (https): LuaSec's client keys. `verify` defaults to "peer"; "none" opts out. */
   verify?: string | string[];
   /** TLS: the CA certificates to verify the server with (a file path or PEM text). */
@@ -147,20 +153,6 @@ export type HttpResult<B> = [B, number, HttpHeaders | null, string | null] | [nu
 
 const SCHEMES: Record<string, number> = { http: 80, https: 443 };
 
-const CANONIC: Record<string, string> = {
-  te: "TE",
-  etag: "ETag",
-  "content-md5": "Content-MD5",
-  "www-authenticate": "WWW-Authenticate",
-  "x-forwarded-for": "X-Forwarded-For",
-};
-
-/** LuaSocket's socket.headers.canonic: "content-length" → "Content-Length". */
-function canonic(name: string): string {
-  return CANONIC[name] ?? name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
-}
-
-
 function unescape(s: string): string {
   try {
     return decodeURIComponent(s);
@@ -184,26 +176,64 @@ function isIpLiteral(host: string): boolean {
 
 const TIMEOUT_KEYS = new Set(["connect", "send", "receive"]);
 
+/** What may not appear in a part of a request line or header line (it would end the line). */
+const BAD_CHARS = /[\r\n\0]/;
+
+/** The string params that end up on the request line or in a header (host, authorization). */
+const LINE_PARTS = ["url", "method", "uri", "scheme", "host", "path", "params", "query", "authority", "user", "password", "proxy", "fragment"] as const;
+
+/** The module's own strings that go into headers. */
+function checkModule(m: HttpModule): void {
+  const fn = "http.request";
+  if (typeof m.USERAGENT !== "string" || BAD_CHARS.test(m.USERAGENT)) check.fail(fn, "http.USERAGENT", "a string without CR, LF or NUL", m.USERAGENT);
+  check.bound(fn, "http.MAXLINE", m.MAXLINE);
+  check.bound(fn, "http.MAXHEADERSIZE", m.MAXHEADERSIZE);
+  check.bound(fn, "http.MAXINTERIM", m.MAXINTERIM, 0);
+  if (m.MAXBODYSIZE !== Infinity) check.bound(fn, "http.MAXBODYSIZE", m.MAXBODYSIZE, 0);
+  check.optSeconds(fn, "http.TIMEOUT", m.TIMEOUT);
+}
+
 /** Checks the request table's types (TypeErrors, where Lua would fail later or not at all). */
 function checkParams(p: HttpRequestParams): void {
   const fn = "http.request";
   if (p.url !== undefined && p.url !== null && typeof p.url !== "string") check.fail(fn, "params.url", "a string", p.url);
   if (p.method !== undefined && p.method !== null && typeof p.method !== "string") check.fail(fn, "params.method", "a string", p.method);
-  if (p.headers !== undefined && p.headers !== null && typeof p.headers !== "object") check.fail(fn, "params.headers", "an object of header names to values", p.headers);
+  if (p.headers !== undefined && p.headers !== null && !check.isTable(p.headers)) check.fail(fn, "params.headers", "an object of header names to values", p.headers);
   for (const k of ["source", "sink", "create"] as const) {
     const v = p[k];
     if (v !== undefined && v !== null && typeof v !== "function") check.fail(fn, `params.${k}`, "a function", v);
   }
-  // No CR or LF where they would end a line of the request (request splitting).
-  for (const k of ["method", "uri"] as const) {
-    if (typeof p[k] === "string" && /[\r\n]/.test(p[k])) check.fail(fn, `params.${k}`, "a string without CR or LF", p[k]);
+  // No CR, LF or NUL where they would end a line of the request (request splitting): every
+  // part that goes onto the request line or a header line (the fragment too, for consistency).
+  for (const k of LINE_PARTS) {
+    const v = (p as Record<string, unknown>)[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== "string") check.fail(fn, `params.${k}`, "a string", v);
+    if (BAD_CHARS.test(v)) check.fail(fn, `params.${k}`, "a string without CR, LF or NUL", v);
   }
+  if (p.port !== undefined && p.port !== null) check.port(fn, "params.port", p.port);
   if (p.headers) {
     for (const [k, v] of Object.entries(p.headers)) {
-      if (/[\r\n:]/.test(k) || /[\r\n]/.test(String(v))) check.fail(fn, `params.headers["${k}"]`, "a header name and value without CR or LF", v);
+      if (k === "" || /[\r\n\0:]/.test(k)) check.fail(fn, `params.headers[${JSON.stringify(k)}]`, "a header name: not empty, without CR, LF, NUL or ':'", k);
+      if (!(typeof v === "string" || (typeof v === "number" && Number.isFinite(v)))) check.fail(fn, `params.headers[${JSON.stringify(k)}]`, "a string or a finite number", v);
+      if (typeof v === "string" && BAD_CHARS.test(v)) check.fail(fn, `params.headers[${JSON.stringify(k)}]`, "a header value without CR, LF or NUL", v);
     }
   }
+  // TLS keys (used by https; checked for http too, so a mistake does not wait for a redirect).
+  for (const k of ["protocol", "cafile", "certificate", "key"] as const) {
+    const v = p[k];
+    if (v !== undefined && v !== null && typeof v !== "string") check.fail(fn, `params.${k}`, "a string", v);
+  }
+  for (const k of ["verify", "options"] as const) {
+    const v = p[k];
+    if (v !== undefined && v !== null && typeof v !== "string" && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) {
+      check.fail(fn, `params.${k}`, "a string or an array of strings", v);
+    }
+  }
+  const sp = p.sslparams;
+  if (sp !== undefined && sp !== null && !check.isTable(sp)) check.fail(fn, "params.sslparams", "an object ({ wrap, sni })", sp);
   const to = p.timeout;
+  if (typeof to === "object" && to !== null && !check.isTable(to)) check.fail(fn, "params.timeout", "a number of seconds or { connect?, send?, receive? }", to);
   if (typeof to === "object" && to !== null) {
     for (const k of Object.keys(to)) {
       if (!TIMEOUT_KEYS.has(k)) throw new TypeError(`'${k}' is not a valid timeout option. Valid: 'connect', 'send', 'receive'`);
@@ -211,7 +241,12 @@ function checkParams(p: HttpRequestParams): void {
     }
   } else if (to !== undefined && to !== null) check.number(fn, "params.timeout", to);
   const mr = p.maxredirects;
-  if (mr !== undefined && mr !== null && mr !== false && typeof mr !== "number") check.fail(fn, "params.maxredirects", "a number or false", mr);
+  // NaN compared false against the count: it meant "no limit" without saying so.
+  if (mr !== undefined && mr !== null && mr !== false && !(typeof mr === "number" && (Number.isInteger(mr) || mr === Infinity) && mr >= 0)) {
+    check.fail(fn, "params.maxredirects", "an integer >= 0, Infinity or false", mr);
+  }
+  const rd = p.redirect;
+  if (rd !== undefined && rd !== null && typeof rd !== "boolean" && rd !== "all") check.fail(fn, "params.redirect", 'true, false or "all"', rd);
 }
 
 /** Defaults of https requests (Copas's http.SSL*; verify is "peer", not Copas's "none": #222). */
@@ -258,12 +293,12 @@ function adjustrequest(m: HttpModule, reqt: HttpRequestParams): HttpRequest {
   for (const [k, v] of Object.entries(reqt)) if (v !== undefined && v !== null) n[k] = v;
   n.scheme ??= "http";
   if (typeof n.scheme !== "string") fail(`invalid scheme '${String(n.scheme)}'`);
-  const scheme = (n.scheme as string).toLowerCase();
+  const scheme = n.scheme.toLowerCase();
   n.scheme = scheme;
   if (SCHEMES[scheme] === undefined) fail(`unsupported scheme '${scheme}'`);
   if (n.port === undefined || n.port === "") n.port = SCHEMES[scheme];
   else n.port = Number(n.port);
-  if (typeof n.host !== "string" || n.host === "") fail(`invalid host '${n.host === undefined ? "nil" : String(n.host)}'`);
+  if (typeof n.host !== "string" || n.host === "") fail(`invalid host '${n.host === undefined ? "nil" : check.tostring(n.host)}'`);
   if (n.path === undefined) n.path = "/";
   if (typeof n.method !== "string" || n.method === "") n.method = "GET";
   const r = n as unknown as HttpRequest;
@@ -335,35 +370,49 @@ function* push(snk: OpSink, chunk: string | null, err: string | null): Op<boolea
   return ok;
 }
 
-function* line(c: CopasSocket): Op<string> {
-  const [l, err] = yield* c.receive("*l");
-  if (l === null) fail(err);
-  return l;
+/** What reading a response needs: the module's bounds and the request's receive timeout. */
+interface Rx {
+  m: HttpModule;
+  /** Seconds (Infinity: none); a line as a whole is bounded by it, as one receive("*l") was. */
+  timeout: number;
 }
 
-/** Most bytes of header lines in one header block (LuaSocket 3.1's MAXHEADERSIZE). */
+/** A line of at most `http.MAXLINE` bytes, checked as it grows, within the receive timeout (see tp.line). */
+function line(c: CopasSocket, x: Rx, what: string, prefix = ""): Op<string> {
+  return tpLine(c, x.m.MAXLINE, what, "http.MAXLINE", prefix, x.timeout);
+}
+
+/** Default most bytes of header lines in one header block (LuaSocket 3.1's MAXHEADERSIZE); `http.MAXHEADERSIZE`. */
 export const MAXHEADERSIZE = 65536;
+
+/** Default most bytes the simple form collects into its body string (64 MiB); `http.MAXBODYSIZE`. */
+export const MAXBODYSIZE = 64 * 1024 * 1024;
+
+/** Default most interim `100 Continue` responses skipped before the final one; `http.MAXINTERIM`. */
+export const MAXINTERIM = 10;
 
 /**
  * Reads header lines up to the blank one into `headers` (folded values unfolded). A block
- * over MAXHEADERSIZE fails with "oversized", so a server cannot grow the table without bound.
+ * over `http.MAXHEADERSIZE` fails with "oversized", a line over `http.MAXLINE` with "<what>
+ * line too long", so a server cannot grow the table without bound.
  */
-function* receiveheaders(c: CopasSocket, headers: HttpHeaders): Op<HttpHeaders> {
-  let budget = MAXHEADERSIZE;
-  let l = yield* line(c);
+function* receiveheaders(c: CopasSocket, m: Rx, headers: HttpHeaders, what = "header"): Op<HttpHeaders> {
+  let budget = m.m.MAXHEADERSIZE;
+  const w = `${what} line`;
+  let l = yield* line(c, m, w);
   while (l !== "") {
     budget -= l.length;
     if (budget < 0) fail("oversized");
-    const m = /^(.*?):\s*(.*)$/s.exec(l);
-    if (m === null) fail("malformed reponse headers");
-    const name = m[1]!.toLowerCase();
-    let value = m[2]!;
-    l = yield* line(c);
+    const mt = /^(.*?):\s*(.*)$/s.exec(l);
+    if (mt === null) fail("malformed reponse headers");
+    const name = mt[1]!.toLowerCase();
+    let value = mt[2]!;
+    l = yield* line(c, m, w);
     while (/^\s/.test(l)) {
       value += l;
       budget -= l.length;
       if (budget < 0) fail("oversized");
-      l = yield* line(c);
+      l = yield* line(c, m, w);
     }
     if (name === "__proto__") continue;
     headers[name] = Object.prototype.hasOwnProperty.call(headers, name) ? `${headers[name]}, ${value}` : value;
@@ -388,36 +437,35 @@ function* sendbody(c: CopasSocket, headers: Record<string, string | number>, src
 }
 
 /** The status line: `[code, line]`, or `[null, firstBytes]` for an HTTP/0.9 answer. */
-function* receivestatusline(c: CopasSocket): Op<[number, string] | [null, string]> {
+function* receivestatusline(c: CopasSocket, mod: Rx): Op<[number, string] | [null, string]> {
   const [head, err] = yield* c.receive(5);
   if (head === null) fail(err);
   if (head !== "HTTP/") return [null, head];
-  const [status, err2] = yield* c.receive("*l", head);
-  if (status === null) fail(err2);
+  const status = yield* line(c, mod, "status line", head);
   const m = /HTTP\/\d*\.\d* (\d\d\d)/.exec(status);
   if (m === null) fail(status);
   return [Number(m[1]), status];
 }
 
 /** Reads the body into `snk`: chunked, by content-length, or until the server closes. */
-function* receivebody(c: CopasSocket, headers: HttpHeaders, snk: OpSink): Op<void> {
+function* receivebody(c: CopasSocket, m: Rx, headers: HttpHeaders, snk: OpSink): Op<void> {
   const te = headers["transfer-encoding"];
   const cl = headers["content-length"];
   if (te !== undefined && te !== "identity") {
     for (;;) {
-      const hex = (yield* line(c)).replace(/;.*/s, "").trim();
+      const hex = (yield* line(c, m, "chunk-size line")).replace(/;.*/s, "").trim();
       const size = /^[0-9a-fA-F]+$/.test(hex) ? parseInt(hex, 16) : NaN;
       if (Number.isNaN(size)) {
         yield* push(snk, null, "invalid chunk size");
         fail("invalid chunk size");
       }
       if (size === 0) {
-        yield* receiveheaders(c, headers); // trailers
+        yield* receiveheaders(c, m, {}, "trailer"); // trailers: read and dropped, as LuaSocket does
         yield* push(snk, null, null);
         return;
       }
       if (!(yield* bylength(c, snk, size))) return;
-      yield* line(c);
+      yield* line(c, m, "chunk-size line"); // the CRLF after the chunk
     }
   }
   const length = cl !== undefined && /^\s*\d+\s*$/.test(cl) ? Number(cl) : null;
@@ -464,7 +512,7 @@ const BLOCKSIZE_NET = 4 * BLOCKSIZE;
 
 /** Creates, times and connects the request's socket (closed again on failure). */
 function* open(m: HttpModule, r: HttpRequest): Op<CopasSocket> {
-  const c = created(m.copas, r.create!(r));
+  const c = created(m.copas, r.create!(r), "http.request", "params.create");
   try {
     const to = r.timeout ?? m.TIMEOUT;
     if (typeof to === "object") c.settimeouts(to.connect ?? m.TIMEOUT, to.send ?? m.TIMEOUT, to.receive ?? m.TIMEOUT);
@@ -490,25 +538,37 @@ function* trequest(m: HttpModule, reqt: HttpRequestParams): Op<HttpResult<1>> {
   for (;;) {
     const r = adjustrequest(m, reqt);
     const c = yield* open(m, r);
+    const to = r.timeout ?? m.TIMEOUT;
+    const rto = typeof to === "object" ? (to.receive ?? m.TIMEOUT) : to;
+    const x: Rx = { m, timeout: rto === null || rto === undefined || rto < 0 ? Infinity : rto };
     try {
-      let head = `${r.method ?? "GET"} ${r.uri} HTTP/1.1\r\n`;
-      for (const [k, v] of Object.entries(r.headers)) head += `${canonic(k)}: ${v}\r\n`;
+      // The arguments were checked at the call; this guards what changed since (a redirect's
+      // target, a headers object edited while the request ran).
+      let head = `${r.method ?? "GET"} ${r.uri} HTTP/1.1`;
+      if (BAD_CHARS.test(head)) fail("invalid request line: CR, LF or NUL in it");
+      head += "\r\n";
+      for (const [k, v] of Object.entries(r.headers)) {
+        const l = `${canonic(k)}: ${v}`;
+        if (BAD_CHARS.test(l)) fail(`invalid header '${k}': CR, LF or NUL in it`);
+        head += l + "\r\n";
+      }
       yield* send(c, head + "\r\n");
       if (r.source) yield* sendbody(c, r.headers, r.source);
-      let [code, status] = yield* receivestatusline(c);
+      let [code, status] = yield* receivestatusline(c, x);
       if (code === null) {
         // HTTP/0.9: no status line nor headers, the body runs until the server closes.
         const snk = r.sink ?? (() => 1);
         if (yield* push(snk, status, null)) yield* untilclosed(c, snk);
         return [1, 200, null, null];
       }
-      while (code === 100) {
-        yield* receiveheaders(c, {});
-        const next = yield* receivestatusline(c);
+      for (let interim = 0; code === 100; interim++) {
+        if (interim >= m.MAXINTERIM) fail(`too many interim responses (over ${m.MAXINTERIM} '100 Continue'; http.MAXINTERIM)`);
+        yield* receiveheaders(c, x, {});
+        const next = yield* receivestatusline(c, x);
         if (next[0] === null) fail(next[1]);
         [code, status] = next;
       }
-      const headers = yield* receiveheaders(c, {});
+      const headers = yield* receiveheaders(c, x, {});
       const target = r.source ? null : shouldredirect(r, code, headers);
       if (target !== null) {
         location = headers.location!;
@@ -526,7 +586,7 @@ function* trequest(m: HttpModule, reqt: HttpRequestParams): Op<HttpResult<1>> {
         };
         continue;
       }
-      if (shouldreceivebody(r, code)) yield* receivebody(c, headers, r.sink ?? (() => 1));
+      if (shouldreceivebody(r, code)) yield* receivebody(c, x, headers, r.sink ?? (() => 1));
       // A hint that a redirect happened (as LuaSocket's tredirect).
       if (location !== null && headers.location === undefined) headers.location = location;
       return [1, code, headers, status];
@@ -544,7 +604,7 @@ function* request(m: HttpModule, reqt: string | HttpRequestParams, body?: Data |
     if (r[0] === null) return r;
     return [target.join(""), r[1], r[2], r[3]];
   }
-  if (typeof reqt !== "object" || reqt === null) check.fail("http.request", "reqt", "a URL string or a table of request parameters", reqt);
+  if (!check.isTable(reqt)) check.fail("http.request", "reqt", "a URL string or a table of request parameters", reqt);
   checkParams(reqt);
   const r: HttpRequestParams = { ...reqt };
   r.create ??= getcreatefunc(m.copas, m, reqt);
@@ -558,7 +618,7 @@ function* request(m: HttpModule, reqt: string | HttpRequestParams, body?: Data |
 
 /** Copas's parseRequest: the params of the simple form, and the array its body goes to. */
 function checkSimple(url: unknown, body: unknown): void {
-  check.string("http.request", "url", url);
+  if (BAD_CHARS.test(check.string("http.request", "url", url))) check.fail("http.request", "url", "a URL without CR, LF or NUL", url);
   if (body !== undefined && body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) {
     check.fail("http.request", "body", "a string, a Uint8Array, null or undefined", body);
   }
@@ -566,8 +626,8 @@ function checkSimple(url: unknown, body: unknown): void {
 
 function parseRequest(m: HttpModule, url: string, body?: Data | null): [HttpRequestParams, string[]] {
   checkSimple(url, body);
-  const [sink, target] = ltn12.sink.table<string[]>();
-  const params: HttpRequestParams = { url, sink: sink as OpSink };
+  const [sink, target] = boundedTable(m.MAXBODYSIZE, "http.MAXBODYSIZE");
+  const params: HttpRequestParams = { url, sink: sink };
   if (body !== undefined && body !== null) {
     params.source = ltn12.source.string(body);
     params.headers = {
@@ -605,6 +665,21 @@ export class HttpModule {
   SSLOPTIONS: string | string[] = "all";
   /** "peer": the server's certificate and name are checked (Copas: "none", its bug #222). */
   SSLVERIFY: string | string[] = "peer";
+  /**
+   * Longest status, header, chunk-size or trailer line taken from a server, bytes, checked
+   * while the line grows (past it: `[null, "header line too long (...)"]`, ...).
+   */
+  MAXLINE = MAXLINE;
+  /** Most bytes of one header block (the headers, or the trailers): past it `[null, "oversized"]`. */
+  MAXHEADERSIZE = MAXHEADERSIZE;
+  /** Most `100 Continue` interim responses skipped before the final response. */
+  MAXINTERIM = MAXINTERIM;
+  /**
+   * Most bytes of the body the simple form (`request(url)`) collects into its string (past it:
+   * `[null, "body too large (...)"]`); a request with a `sink` streams and is not bounded here.
+   * Infinity: up to the longest string JavaScript can hold.
+   */
+  MAXBODYSIZE = MAXBODYSIZE;
 
   /** @internal use `copas.http` */
   constructor(copas: Dispatcher) {
@@ -622,11 +697,12 @@ export class HttpModule {
   request(url: string, body?: Data | null): Op<HttpResult<string>>;
   request(params: HttpRequestParams): Op<HttpResult<1>>;
   request(reqt: string | HttpRequestParams, body?: Data | null): Op<HttpResult<string | 1>> {
-    if (typeof reqt !== "string" && (typeof reqt !== "object" || reqt === null)) {
+    if (typeof reqt !== "string" && !check.isTable(reqt)) {
       check.fail("http.request", "reqt", "a URL string or a table of request parameters", reqt);
     }
     if (typeof reqt === "string") checkSimple(reqt, body); // argument checks at the call
     else checkParams(reqt);
+    checkModule(this);
     return request(this, reqt, body);
   }
 

@@ -74,9 +74,12 @@ function step(src: Source, snk: Sink): [1, null] | [null, string | null] {
 function all(src: Source, snk: Sink, stepper?: typeof step | null): PumpResult {
   check.func("ltn12.pump.all", "src", src);
   check.func("ltn12.pump.all", "snk", snk);
+  if (stepper !== undefined && stepper !== null) check.func("ltn12.pump.all", "step", stepper);
   const f = stepper ?? step;
   for (;;) {
-    const [ret, err] = f(src, snk);
+    const r = f(src, snk);
+    if (!Array.isArray(r)) check.fail("ltn12.pump.all", "step", "a function giving [1, null] or [null, err]", r);
+    const [ret, err] = r;
     if (!ret) return err !== null && err !== undefined ? [null, err] : [1, null];
   }
 }

@@ -10,6 +10,7 @@
 // Deviations: the multipart boundary comes from the dispatcher's clock and a counter (never
 // a random number generator), and the date from the dispatcher's clock.
 
+import { canonic } from "./headers.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { pull, type OpSource } from "./pull.js";
 import * as tp from "./tp.js";
@@ -40,8 +41,11 @@ export interface SmtpMail {
 
 /** A message part: headers and a body (a string, a source, or parts). */
 export interface SmtpMessage {
-  /** Header fields (lowercase names); date, mime-version and x-mailer are added unless given. */
-  headers?: Record<string, string>;
+  /**
+   * Header fields (lowercase names); date, mime-version and x-mailer are added unless given.
+   * No CR, LF or NUL in a name or value (a TypeError naming the header).
+   */
+  headers?: Record<string, string | number>;
   /** A string, a source, a multipart body, or a list of parts. */
   body?: string | OpSourceSync | SmtpMultipart | SmtpMessage[];
   /** Time zone of the date header (default `smtp.ZONE`). */
@@ -82,7 +86,7 @@ function stamp(t: number): string {
  * mime.dot: doubles a "." that starts a line (after CRLF, or at the very start: state 2).
  * Gives the stuffed chunk and the state to carry to the next one.
  */
-export function dot(state: number, chunk: string): [string, number] {
+function dot(state: number, chunk: string): [string, number] {
   let out = "";
   for (let i = 0; i < chunk.length; i++) {
     const c = chunk[i]!;
@@ -97,9 +101,17 @@ export function dot(state: number, chunk: string): [string, number] {
   return [out, state];
 }
 
-function headerBlock(headers: Record<string, string>): string {
+/** Header names lower-cased, as LuaSocket's lower_headers (at every level of a message). */
+function lowerHeaders(headers: Record<string, string | number> | undefined): Record<string, string> {
+  const lower: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) lower[k.toLowerCase()] = String(v);
+  return lower;
+}
+
+/** The header block, names as LuaSocket writes them ("From:", "MIME-Version:", "x-custom:"). */
+function headerBlock(headers: Record<string, string | number>): string {
   let h = "";
-  for (const [k, v] of Object.entries(headers)) h += `${k}: ${v}\r\n`;
+  for (const [k, v] of Object.entries(headers)) h += `${canonic(k)}: ${v}\r\n`;
   return h + "\r\n";
 }
 
@@ -108,7 +120,7 @@ type Piece = string | [null, string];
 
 function* messageParts(m: SmtpModule, mesgt: SmtpMessage): Generator<Piece, void, unknown> {
   const body = mesgt.body;
-  const headers = { ...(mesgt.headers ?? {}) };
+  const headers = lowerHeaders(mesgt.headers);
   if (body !== null && typeof body === "object") {
     const parts = Array.isArray(body) ? body : body.parts;
     const mp: Partial<SmtpMultipart> = Array.isArray(body) ? {} : body;
@@ -135,9 +147,9 @@ function* messageParts(m: SmtpModule, mesgt: SmtpMessage): Generator<Piece, void
   if (typeof body === "function") {
     for (;;) {
       const r = body();
-      const [chunk, err] = Array.isArray(r) ? [r[0], r[1]] : [r, null];
-      if (err !== null && err !== undefined) yield [null, String(err)];
-      else if (chunk !== null && chunk !== undefined) yield String(chunk);
+      const [chunk, err] = Array.isArray(r) ? (r as unknown[]) : [r, null];
+      if (err !== null && err !== undefined) yield [null, check.tostring(err)];
+      else if (chunk !== null && chunk !== undefined) yield check.tostring(chunk);
       else break;
     }
     return;
@@ -145,11 +157,28 @@ function* messageParts(m: SmtpModule, mesgt: SmtpMessage): Generator<Piece, void
   if (body !== undefined && body !== null) yield String(body);
 }
 
+/** What may not appear in a header name or value: it would end the line (header injection). */
+const BAD_CHARS = /[\r\n\0]/;
+
+function checkHeaders(h: unknown, arg: string): void {
+  if (h === undefined || h === null) return;
+  if (!check.isTable(h)) check.fail("smtp.message", arg, "an object of header names to values", h);
+  for (const [k, v] of Object.entries(h)) {
+    const name = `${arg}[${JSON.stringify(k)}]`;
+    if (k === "" || /[\r\n\0:]/.test(k)) check.fail("smtp.message", name, "a header name: not empty, without CR, LF, NUL or ':'", k);
+    if (!(typeof v === "string" || (typeof v === "number" && Number.isFinite(v)))) check.fail("smtp.message", name, "a string or a finite number", v);
+    if (typeof v === "string" && BAD_CHARS.test(v)) check.fail("smtp.message", name, "a header value without CR, LF or NUL", v);
+  }
+}
+
 function checkMessage(mesgt: unknown, arg: string): void {
-  if (typeof mesgt !== "object" || mesgt === null) check.fail("smtp.message", arg, "a message table ({ headers?, body? })", mesgt);
+  if (!check.isTable(mesgt)) check.fail("smtp.message", arg, "a message table ({ headers?, body? })", mesgt);
+  checkHeaders((mesgt as SmtpMessage).headers, `${arg}.headers`);
+  const zone = (mesgt as SmtpMessage).zone;
+  if (zone !== undefined && zone !== null && (typeof zone !== "string" || BAD_CHARS.test(zone))) check.fail("smtp.message", `${arg}.zone`, "a string without CR, LF or NUL", zone);
   const b = (mesgt as SmtpMessage).body;
   if (b === undefined || b === null || typeof b === "string" || typeof b === "function") return;
-  const parts = Array.isArray(b) ? b : (b as SmtpMultipart).parts;
+  const parts = Array.isArray(b) ? b : b.parts;
   if (!Array.isArray(parts)) check.fail("smtp.message", `${arg}.body`, "a string, a source function, or parts (an array, or { parts, preamble?, epilogue? })", b);
   parts.forEach((p, i) => checkMessage(p, `${arg}.body[${i}]`));
 }
@@ -159,38 +188,39 @@ function* send(m: SmtpModule, mailt: SmtpMail): Op<[1, null] | [null, string]> {
   const d = m.copas;
   let c;
   try {
-    c = tp.created(d, mailt.create ? mailt.create() : d.wrap(d.socket.tcp()));
+    c = tp.created(d, mailt.create ? mailt.create() : d.wrap(d.socket.tcp()), "smtp.send", "mailt.create");
     yield* tp.connect(c, mailt.server ?? m.SERVER, mailt.port ?? m.PORT, m.TIMEOUT);
   } catch (e) {
     if (e instanceof tp.TpFailure) return [null, e.message];
     throw e;
   }
   try {
-    yield* tp.check(c, "2..");
+    yield* tp.check(c, "2..", m);
     yield* tp.command(c, "EHLO", mailt.domain ?? m.DOMAIN);
-    const [, ext] = yield* tp.check(c, "2..");
+    const [, ext] = yield* tp.check(c, "2..", m);
     if (mailt.user !== undefined && mailt.user !== null && mailt.password !== undefined && mailt.password !== null) {
       const b64 = (s: string) => Buffer.from(s, "latin1").toString("base64");
       if (/AUTH[^\n]+LOGIN/.test(ext)) {
         yield* tp.command(c, "AUTH", "LOGIN");
-        yield* tp.check(c, "3..");
-        yield* tp.command(c, b64(mailt.user));
-        yield* tp.check(c, "3..");
-        yield* tp.command(c, b64(mailt.password));
-        yield* tp.check(c, "2..");
+        yield* tp.check(c, "3..", m);
+        // (sent as lines, not commands: base64 must not be upper-cased)
+        yield* tp.send(c, b64(mailt.user) + "\r\n");
+        yield* tp.check(c, "3..", m);
+        yield* tp.send(c, b64(mailt.password) + "\r\n");
+        yield* tp.check(c, "2..", m);
       } else if (/AUTH[^\n]+PLAIN/.test(ext)) {
         yield* tp.command(c, "AUTH", "PLAIN " + b64(`\0${mailt.user}\0${mailt.password}`));
-        yield* tp.check(c, "2..");
+        yield* tp.check(c, "2..", m);
       } else tp.fail("authentication not supported");
     }
     yield* tp.command(c, "MAIL", "FROM:" + mailt.from);
-    yield* tp.check(c, "2..");
+    yield* tp.check(c, "2..", m);
     for (const to of typeof mailt.rcpt === "string" ? [mailt.rcpt] : mailt.rcpt) {
       yield* tp.command(c, "RCPT", "TO:" + to);
-      yield* tp.check(c, "2..");
+      yield* tp.check(c, "2..", m);
     }
     yield* tp.command(c, "DATA");
-    yield* tp.check(c, "3..");
+    yield* tp.check(c, "3..", m);
     if (mailt.source) {
       let state = 2;
       for (;;) {
@@ -205,9 +235,9 @@ function* send(m: SmtpModule, mailt: SmtpMail): Op<[1, null] | [null, string]> {
       }
     }
     yield* tp.send(c, "\r\n.\r\n");
-    yield* tp.check(c, "2..");
+    yield* tp.check(c, "2..", m);
     yield* tp.command(c, "QUIT");
-    yield* tp.check(c, "2..");
+    yield* tp.check(c, "2..", m);
   } catch (e) {
     if (e instanceof tp.TpFailure) return [null, e.message];
     throw e;
@@ -241,6 +271,12 @@ export class SmtpModule {
   ZONE = "-0000";
   /** The x-mailer header. */
   USERAGENT = "LuaSocket 3.1.0";
+  /** Longest reply line taken from the server, bytes (past it: `[null, "reply line too long ..."]`). */
+  MAXLINE = tp.MAXLINE;
+  /** Most bytes of one (multi-line) reply. */
+  MAXREPLYSIZE = tp.MAXREPLYSIZE;
+  /** @internal */
+  readonly _name = "smtp";
   #seq = 0;
 
   /** @internal use `copas.smtp` */
@@ -254,7 +290,7 @@ export class SmtpModule {
    * @lua `copas.smtp.send(mailt)` → `1` or `nil, err`
    */
   send(mailt: SmtpMail): Op<[1, null] | [null, string]> {
-    if (typeof mailt !== "object" || mailt === null) check.fail("smtp.send", "mailt", "a mail table ({ from, rcpt, source, ... })", mailt);
+    if (!check.isTable(mailt)) check.fail("smtp.send", "mailt", "a mail table ({ from, rcpt, source, ... })", mailt);
     check.string("smtp.send", "mailt.from", mailt.from);
     const r = mailt.rcpt;
     if (typeof r !== "string" && !(Array.isArray(r) && r.every((x) => typeof x === "string"))) {
@@ -262,19 +298,31 @@ export class SmtpModule {
     }
     if (mailt.source !== undefined && mailt.source !== null) check.func("smtp.send", "mailt.source", mailt.source);
     if (mailt.create !== undefined && mailt.create !== null) check.func("smtp.send", "mailt.create", mailt.create);
+    for (const k of ["server", "domain", "user", "password"] as const) {
+      if (mailt[k] !== undefined && mailt[k] !== null) check.string("smtp.send", `mailt.${k}`, mailt[k]);
+    }
+    if (mailt.port !== undefined && mailt.port !== null) check.port("smtp.send", "mailt.port", mailt.port);
+    check.string("smtp.send", "smtp.SERVER", this.SERVER);
+    check.port("smtp.send", "smtp.PORT", this.PORT);
+    check.string("smtp.send", "smtp.DOMAIN", this.DOMAIN);
+    check.bound("smtp.send", "smtp.MAXLINE", this.MAXLINE);
+    check.bound("smtp.send", "smtp.MAXREPLYSIZE", this.MAXREPLYSIZE);
+    check.optSeconds("smtp.send", "smtp.TIMEOUT", this.TIMEOUT);
     return send(this, mailt);
   }
 
   /**
    * A source giving the message `mesgt` (headers, then the body). Adds `date` and `x-mailer`
-   * unless given, and `mime-version: 1.0` always. Header names are lowercased.
+   * unless given, and `mime-version: 1.0` always. Header names are written as LuaSocket writes
+   * them: the ones it knows capitalized ("From:", "MIME-Version:", "Content-Type:"), others in
+   * lower case.
    *
    * @lua `copas.smtp.message(mesgt)`
    */
   message(mesgt: SmtpMessage): () => string | null | [null, string] {
     checkMessage(mesgt, "mesgt");
-    const lower: Record<string, string> = {};
-    for (const [k, v] of Object.entries(mesgt.headers ?? {})) lower[k.toLowerCase()] = v;
+    if (typeof this.USERAGENT !== "string" || BAD_CHARS.test(this.USERAGENT)) check.fail("smtp.message", "smtp.USERAGENT", "a string without CR, LF or NUL", this.USERAGENT);
+    const lower = lowerHeaders(mesgt.headers);
     lower.date ??= rfcDate(this.copas.gettime()) + (mesgt.zone ?? this.ZONE);
     lower["x-mailer"] ??= this.USERAGENT;
     lower["mime-version"] = "1.0";

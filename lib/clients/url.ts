@@ -1,7 +1,7 @@
 // URL parsing as LuaSocket's url.lua does it, shared by the http and ftp clients.
 
 /** The parts of a URL, each absent when the URL has none. */
-export interface UrlParts {
+interface UrlParts {
   scheme?: string;
   authority?: string;
   userinfo?: string;

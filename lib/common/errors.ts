@@ -1,7 +1,7 @@
 // Errors that callers must tell apart: caught with `instanceof`, never by matching message text.
 
 /** `code` of a TlsHandshakeError when the TLS engine gave none of its own. */
-export const TLS_HANDSHAKE_FAILED = "ERR_TLS_HANDSHAKE";
+const TLS_HANDSHAKE_FAILED = "ERR_TLS_HANDSHAKE";
 
 /**
  * A TLS handshake failed (thrown by `copas.dohandshake` and the handshakes of wrapped sockets

@@ -27,5 +27,5 @@ export type OkResult = [1, null] | [null, string];
 export type Pattern = "*l" | "l" | "*a" | "a" | `*l${string}` | `*a${string}` | number;
 
 /** A thread body: a generator function (or a plain function) taking the handler's arguments. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- by default any handler, whatever its parameters (unknown[] would refuse typed ones)
 export type ThreadFn<A extends unknown[] = any[]> = (...args: A) => unknown;

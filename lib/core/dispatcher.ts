@@ -80,6 +80,8 @@ export interface DispatcherOptions {
   handshakeTimeout?: number;
   /** Where the default error handler writes (default: nowhere). */
   stderr?: ((text: string) => void) | null;
+  /** Source of `random()`: floats in [0, 1) (a simulated network's seeded stream, or real entropy). */
+  random?: (() => number) | null;
 }
 
 /** What `status()` reports. */
@@ -129,7 +131,7 @@ function messageOf(v: unknown): string {
   if (v === undefined || v === null) return "";
   if (v instanceof Error) return v.message;
   try {
-    return String(v);
+    return check.tostring(v);
   } catch {
     try {
       return Object.prototype.toString.call(v);
@@ -229,6 +231,11 @@ export class Dispatcher {
   };
 
   #kernel: Kernel;
+  #random: (() => number) | null;
+  /** Live threads of each group (a simulated host), only for threads that have one. */
+  #groups: Map<string, Set<Thread>> | null = null;
+  /** Groups killed and not started again: a thread their unwinding adds is removed at once. */
+  #killed: Set<string> | null = null;
 
   static {
     registerKernelReader((d) => d.#kernel);
@@ -242,6 +249,7 @@ export class Dispatcher {
     this.#tls = options.tls === undefined ? networkTls : options.tls;
     if (options.handshakeTimeout !== undefined) this.#handshakeTimeout = checkHandshakeTimeout("Copas", "options.handshakeTimeout", options.handshakeTimeout);
     this.#stderr = options.stderr ?? null;
+    this.#random = options.random ?? null;
     this.#trace = options.trace ? new Trace(this.#clock) : null;
     this.#eventLoopClock = this.#clock.idle === undefined;
     this.#defaultErrorHandler = (err, t, skt) => {
@@ -333,8 +341,9 @@ export class Dispatcher {
     if (name !== undefined && name !== null) st.name = check.string("addserver", "name", name);
     if (to !== undefined) this.settimeout(s, to);
     (s as { settimeout?: (v: number) => unknown }).settimeout?.(0);
+    st.group = this.#current?._group ?? null;
     if (typeof (s as { accept?: unknown }).accept === "function") {
-      st.handler = handler as (skt: never) => unknown;
+      st.handler = handler;
       this.#servers.add(s);
       this.#addReading(s, st);
       this.#watch(s, READ);
@@ -344,6 +353,7 @@ export class Dispatcher {
     this.#servers.add(s);
     this.#addReading(s, st);
     const t = new Thread(`${this.getsocketname(s)}:handler`);
+    if (st.group !== null) this.#join(t, st.group);
     this.#start(t, handler as ThreadFn, [server], s);
   }
 
@@ -359,6 +369,7 @@ export class Dispatcher {
     const st = stateOf(s);
     this.#deleteReading(s, st);
     st.handler = null;
+    st.group = null;
     if (s._rw === this.#watcher) s._rw = null;
     if (keepOpen) return true;
     return (server as { close(): unknown }).close();
@@ -389,7 +400,7 @@ export class Dispatcher {
   addnamedthread<A extends unknown[]>(name: string | null | undefined, fn: ThreadFn<A>, ...args: A): Thread {
     if (typeof name === "function" && typeof fn === "string") {
       // Copas's old argument order (handler, name).
-      [name, fn] = [fn as unknown as string, name as unknown as ThreadFn<A>];
+      [name, fn] = [fn, name];
     }
     if (name !== undefined && name !== null) check.string("addnamedthread", "name", name);
     check.func(name === undefined || name === null ? "addthread" : "addnamedthread", "fn", fn);
@@ -400,8 +411,59 @@ export class Dispatcher {
     const t = new Thread(name ?? undefined);
     t._fn = fn;
     t._args = args;
+    const g = this.#current?._group;
+    if (g !== null && g !== undefined) this.#join(t, g);
     this.#makeRunnable(t, "start");
+    if (g !== null && g !== undefined && this.#killed?.has(g)) this.removethread(t); // a crashed host's
     return t;
+  }
+
+  /**
+   * Lua's `math.random` on this dispatcher's generator: `random()` a float in [0, 1),
+   * `random(m)` an integer in [1, m], `random(m, n)` one in [m, n]. On a SimNetwork it is
+   * seeded by the network's seed, so runs replay; otherwise it is real entropy. Handler code
+   * that uses Math.random or crypto instead cannot be replayed from a seed.
+   */
+  random(m?: number | null, n?: number | null): number {
+    const src = this.#random;
+    if (src === null) throw new Error("random: this dispatcher has no source of randomness (DispatcherOptions.random)");
+    const r = src();
+    if (m === undefined || m === null) return r;
+    const two = n !== undefined && n !== null;
+    const lo = two ? m : 1;
+    const hi = two ? n : m;
+    if (!Number.isInteger(lo)) check.fail("random", "m", "an integer", m);
+    if (!Number.isInteger(hi)) check.fail("random", two ? "n" : "m", "an integer", hi);
+    if (lo > hi) throw new RangeError(`random: bad argument '${two ? "n" : "m"}' (interval is empty)`);
+    return lo + Math.floor(r * (hi - lo + 1));
+  }
+
+  #join(t: Thread, group: string): void {
+    t._group = group;
+    const groups = (this.#groups ??= new Map<string, Set<Thread>>());
+    let set = groups.get(group);
+    if (set === undefined) groups.set(group, (set = new Set()));
+    set.add(t);
+  }
+
+  #spawn(group: string, name: string, fn: ThreadFn, args: unknown[]): Thread {
+    this.#killed?.delete(group);
+    const t = this.addnamedthread(name, fn, ...args);
+    if (t._group !== null) this.#groups!.get(t._group)!.delete(t);
+    this.#join(t, group);
+    return t;
+  }
+
+  #killGroup(group: string): number {
+    (this.#killed ??= new Set()).add(group);
+    for (const s of [...this.#servers]) {
+      if ((s._slot as SocketState | null)?.group === group) this.removeserver(s);
+    }
+    const set = this.#groups?.get(group);
+    if (set === undefined) return 0;
+    const list = [...set];
+    for (const t of list) this.removethread(t);
+    return list.length;
   }
 
   /**
@@ -443,6 +505,7 @@ export class Dispatcher {
    */
   async loop(init?: ThreadFn | number | null, timeout?: number | null): Promise<void> {
     if (typeof init === "function") this.addnamedthread("copas_initializer", init);
+    // As Copas: anything else in first place is the timeout.
     else if (init !== undefined && init !== null) timeout = check.number("loop", "timeout", init);
     const to = check.optNumber("loop", "timeout", timeout);
     if (this.#running) throw new Error("copas.loop: the loop is already running");
@@ -452,6 +515,8 @@ export class Dispatcher {
     // The loop runs from event callbacks (see #pump): no promise per step.
     try {
       await new Promise<void>((resolve, reject) => {
+        // The pump's error is rethrown as it was thrown (a thread-less failure of the loop itself).
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         this.#loopEnd = (err) => (err === undefined ? resolve() : reject(err));
         this.#loopTimeout = to;
         const t = this.#waitTime(to);
@@ -795,7 +860,7 @@ export class Dispatcher {
       t._state = State.Dead;
     }
     this.#awaiting.clear();
-    for (const s of [...this.#servers]) this.removeserver(s as Selectable & { close(): unknown });
+    for (const s of [...this.#servers]) this.removeserver(s);
     for (const s of [...this.#reading, ...this.#writing]) this.close(s);
     for (const s of [...this.#reading, ...this.#writing]) {
       const st = s._slot as SocketState | null;
@@ -944,7 +1009,7 @@ export class Dispatcher {
     if (fn !== undefined && fn !== null) check.func("seterrorhandler", "fn", fn);
     if (isDefault || this.#current === null) {
       if (fn === undefined || fn === null) {
-        throw new TypeError("seterrorhandler: bad argument 'fn' (expected the handler to be a function when setting the default)");
+        throw new TypeError("seterrorhandler: bad argument 'fn' (expected the handler to be a function when setting the default) [Copas: Expected the handler to be a function when setting the default]");
       }
       this.#defaultErrorHandler = fn;
       return;
@@ -967,6 +1032,7 @@ export class Dispatcher {
    * @lua `copas.geterrorhandler([coroutine])`
    */
   geterrorhandler(thread?: Thread | null): ErrorHandler {
+    if (thread !== undefined && thread !== null && !(thread instanceof Thread)) check.fail("geterrorhandler", "thread", "a Thread, or nothing", thread);
     const t = thread ?? this.#current;
     return t?._errorHandler ?? this.#defaultErrorHandler;
   }
@@ -1137,7 +1203,10 @@ export class Dispatcher {
    * @lua `copas.send(skt, data [, i [, j]])` → `last` or `nil, err, last`
    */
   send(skt: AnySocket, data: Data, i?: number | null, j?: number | null): Op<SendResult> {
-    return ops.send(this.#kernel, this.#raw("send", "skt", skt), data, i ?? undefined, j ?? undefined);
+    const s = this.#raw("send", "skt", skt);
+    if (i !== undefined && i !== null && typeof i !== "number") check.fail("send", "i", "a number or nothing", i);
+    if (j !== undefined && j !== null && typeof j !== "number") check.fail("send", "j", "a number or nothing", j);
+    return ops.send(this.#kernel, s, data, i ?? undefined, j ?? undefined);
   }
 
   /**
@@ -1259,7 +1328,7 @@ export class Dispatcher {
    */
   handler<A extends unknown[]>(fn: (skt: CopasSocket, ...args: A) => unknown, sslparams?: unknown): (skt: AnySocket, ...args: A) => Op<unknown> {
     check.func("handler", "fn", fn);
-    return ops.makeHandler(this.#kernel, fn as (skt: CopasSocket, ...a: unknown[]) => unknown, sslparams) as (skt: AnySocket, ...args: A) => Op<unknown>;
+    return ops.makeHandler(this.#kernel, fn as (skt: CopasSocket, ...a: unknown[]) => unknown, sslparams);
   }
 
   // ======================================================================================
@@ -1314,6 +1383,8 @@ export class Dispatcher {
       exitWait: (t) => this.#exitWait(t),
       exitLeave: (t) => this.#exitLeave(t),
       tls: (fn) => this.#tlsProvider(fn),
+      spawn: (group, name, fn, args) => this.#spawn(group, name, fn as ThreadFn, args),
+      killGroup: (group) => this.#killGroup(group),
     };
   }
 
@@ -1479,6 +1550,7 @@ export class Dispatcher {
     if (sst.to !== null) cst.to = [sst.to[0], sst.to[1], sst.to[2]];
     (client as { settimeout?: (v: number) => unknown }).settimeout?.(0);
     const t = new Thread(`${sname}:handler_${n}`);
+    if (sst.group !== null) this.#join(t, sst.group);
     if (this.#autoclose) t._autoclose = client as unknown as { close(): unknown };
     if (this.#trace !== null) this.#trace.event("run", t, `accept ${sname}`);
     this.#start(t, sst.handler as ThreadFn, [client], client);
@@ -1549,12 +1621,12 @@ export class Dispatcher {
 
   #finish(t: Thread, ok: boolean, value: unknown, skt: Selectable | null): void {
     t._state = State.Dead;
+    if (t._group !== null) this.#groups!.get(t._group)?.delete(t);
     t._gen = null;
     t._stack = null;
     if (t._timeout !== null) this.#cancelTimeout(t);
     if (this.#trace !== null) this.#trace.event(ok ? "end" : "error", t);
     if (!ok) this.#report(value, t, skt);
-    else t._result = value;
     if (ok && this.#debug !== null) this.#debug.exit(t);
     const c = t._autoclose;
     if (c !== null) {

@@ -84,6 +84,17 @@ export interface Kernel {
   exitLeave(t: Thread): void;
   /** The TLS provider (lib/node gives Node's); throws, naming `fn` and the network, without one. */
   tls(fn: string): TlsProvider;
+  /**
+   * Adds a thread named `name` running `fn(...args)` in `group` (a simulated host's start
+   * function). Threads a thread of a group adds, and the handlers of the servers it adds, join
+   * its group.
+   */
+  spawn(group: string, name: string, fn: (...a: any[]) => unknown, args: unknown[]): Thread;
+  /**
+   * A simulated host crashed: removes the servers its group added (closing them) and removes
+   * and unwinds every thread of the group, as `removethread`. Gives the number of threads.
+   */
+  killGroup(group: string): number;
 }
 
 /** TLS as the dispatcher's ops need it (implemented over node:tls in lib/node). */

@@ -20,6 +20,8 @@ export class SocketState {
   clients = 0;
   /** The wrapped (copas) socket made for this one, so wrapping twice gives the same object. */
   wrapped: object | null = null;
+  /** A server added by a thread of a group (a simulated host): its handler threads join it. */
+  group: string | null = null;
   /**
    * In the dispatcher's reading / writing set. Kept as flags so the hot path asks these, not
    * the sets: a reader woken by data that waits again on the same socket within its resume

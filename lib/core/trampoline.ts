@@ -24,14 +24,14 @@ export const SUSPEND: unique symbol = Symbol("copas.suspend");
 export const NEXT = 0;
 export const THROW = 1;
 export const RETURN = 2;
-export type ResumeMode = typeof NEXT | typeof THROW | typeof RETURN;
+type ResumeMode = typeof NEXT | typeof THROW | typeof RETURN;
 
 /** What `drive` ended with. */
-export const SUSPENDED = 0;
+const SUSPENDED = 0;
 export const AWAIT = 1;
 export const DONE = 2;
-export const FAILED = 3;
-export type DriveResult = typeof SUSPENDED | typeof AWAIT | typeof DONE | typeof FAILED;
+const FAILED = 3;
+type DriveResult = typeof SUSPENDED | typeof AWAIT | typeof DONE | typeof FAILED;
 
 /** Where a thread is; exactly one place at a time, which is what makes wake-ups safe. */
 export const enum State {
@@ -108,12 +108,12 @@ export class Thread {
   _socketTimeoutErrors = false;
   /** @internal lethargy registry handle. */
   _lethargy: WeakRef<Thread> | null = null;
-  /** @internal result of the thread function once it finished (futures). */
-  _result: unknown = undefined;
   /** @internal the thread function, until the first resume calls it. */
   _fn: ((...a: any[]) => unknown) | null = null;
   /** @internal its arguments. */
   _args: unknown[] | null = null;
+  /** @internal the group (a simulated host) the thread belongs to, or null. */
+  _group: string | null = null;
   /** @internal called once when the thread ends: (thread, ok, valueOrError). */
   _onExit: ((t: Thread, ok: boolean, v: unknown) => void) | null = null;
 

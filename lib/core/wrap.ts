@@ -30,11 +30,11 @@ export interface SslParams {
  */
 export function normalizeSsl(sslt: unknown, fn = "wrap"): SslParams {
   if (sslt === undefined || sslt === null) return { wrap: false, sni: false };
-  if (typeof sslt !== "object") {
-    throw new TypeError(`${fn}: bad argument 'sslparams' (expected a table of TLS parameters, got a ${typeof sslt})`);
-  }
+  if (typeof sslt !== "object") check.fail(fn, "sslparams", "a table of TLS parameters", sslt);
   const t = sslt as Record<string, unknown>;
-  if (isContext(t) || t.mode !== undefined || t.protocol !== undefined) return { wrap: t, sni: false };
+  if (isContext(t)) return { wrap: t, sni: false };
+  if (!check.isTable(t)) check.fail(fn, "sslparams", "a table of TLS parameters (a plain object) or a tls.SecureContext", sslt);
+  if (t.mode !== undefined || t.protocol !== undefined) return { wrap: t, sni: false };
   if (t.wrap !== undefined || t.sni !== undefined) {
     const r: SslParams = { wrap: t.wrap || false, sni: (t.sni as SslParams["sni"]) || false };
     if (r.wrap || r.sni) return r;
@@ -153,7 +153,7 @@ export class CopasSocket {
     const r = yield* this.copas.connect(this.socket, host, port);
     if (r[0] === null) return r;
     if (this.ssl_params.sni) this.sni();
-    if (this.ssl_params.wrap) return (yield* this.dohandshake()) as [CopasSocket, null] | [null, string];
+    if (this.ssl_params.wrap) return (yield* this.dohandshake());
     return r;
   }
 

@@ -92,7 +92,7 @@ function luaType(v: unknown): string {
 function show(v: unknown): string {
   if (v === null || v === undefined) return "nil";
   if (v instanceof Uint8Array) return `[${v.length} bytes]`;
-  return String(v);
+  return check.tostring(v);
 }
 
 /** Copas's print_call: the heading line, then one line per argument or result. */

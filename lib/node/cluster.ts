@@ -107,7 +107,7 @@ export interface ClusterOptions {
   /** Worker processes. Default: os.availableParallelism() (one per core). */
   workers?: number;
   /** Runs in each worker before its loop: bind the port and add the servers (through `w.addserver`). */
-  setup(w: ClusterWorker): unknown;
+  setup: (w: ClusterWorker) => unknown;
   /** Seconds a shutting-down worker's threads get to finish before they are cancelled. Default 10. */
   grace?: number;
   /** Restart a worker that crashed (exit code not 0, or a signal). Default true. */

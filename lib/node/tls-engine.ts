@@ -184,7 +184,7 @@ class NodeTlsHandshake implements SecureHandshake {
 function track(sock: tls.TLSSocket, activity: Activity): void {
   const s = sock as unknown as Record<string, (...a: unknown[]) => unknown>;
   for (const m of TRACKED) {
-    const f = s[m];
+    const f = s[m]!;
     s[m] = function (this: unknown, ...a: unknown[]) {
       activity.touch();
       return f.apply(this, a);

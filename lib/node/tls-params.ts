@@ -65,7 +65,7 @@ const OBSOLETE = new Set([
 const cache = new WeakMap<object, TlsConfig>();
 
 /** True for a `tls.SecureContext` (what `tls.createSecureContext` returns). */
-export function isSecureContext(v: unknown): v is tls.SecureContext {
+function isSecureContext(v: unknown): v is tls.SecureContext {
   return typeof v === "object" && v !== null && (v as { context?: unknown }).context !== undefined && v.constructor?.name === "SecureContext";
 }
 
@@ -84,7 +84,7 @@ function pem(what: string, v: unknown): string | Buffer {
 function list(what: string, v: unknown): string[] {
   if (v === undefined || v === null) return [];
   if (typeof v === "string") return [v];
-  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v;
   return check.fail("sslparams", what, "a string or an array of strings", v);
 }
 

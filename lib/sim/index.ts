@@ -23,3 +23,8 @@ export { ManualClock } from "./manual-clock.js";
 export { SimNetwork } from "./sim-network.js";
 export type { Latency, SimNetworkOptions } from "./sim-network.js";
 export { Rng } from "./rng.js";
+export { SimHost } from "./host.js";
+export type { HostRunner, HostStart } from "./host.js";
+export type { FaultOptions, Range } from "./faults.js";
+export { exploreWith, replayCommand } from "./explore.js";
+export type { Explorable, MakeDispatcher, World, Checks, Scenario, ExploreOptions, ExploreResult, ExploreFailure } from "./explore.js";

@@ -11,10 +11,8 @@ import type { Clock } from "../common/clock.js";
 import { TimerHeap, type HeapEntry } from "../common/heap.js";
 import * as check from "../common/check.js";
 
-const RESOLVED = Promise.resolve();
-
 /** @internal a timer of a ManualClock: `fn` is called as a method of the entry. */
-export interface ClockTimer extends HeapEntry {
+interface ClockTimer extends HeapEntry {
   fn(): void;
 }
 
@@ -208,7 +206,7 @@ export class ManualClock implements Clock {
   #kick(): void {
     if (this.#kicked) return;
     this.#kicked = true;
-    RESOLVED.then(this.#drive);
+    queueMicrotask(this.#drive);
   }
 
   #drive = (): void => {

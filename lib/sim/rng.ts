@@ -28,16 +28,25 @@ export class Rng {
   #c: number;
   #d = 1;
 
-  /** `seed`: any finite number (its integer bits are used; fractions are folded in). */
-  constructor(seed = 0) {
+  /**
+   * `seed`: any finite number (its integer bits are used; fractions are folded in).
+   * `stream`: an integer naming one of several unrelated sequences of the same seed (0, the
+   * default, is the sequence `new Rng(seed)` has always given).
+   */
+  constructor(seed = 0, stream = 0) {
     check.number("Rng", "seed", seed);
     if (!Number.isFinite(seed)) check.fail("Rng", "seed", "a finite number", seed);
+    if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) check.fail("Rng", "stream", "an integer from 0 to 2^32-1", stream);
     const lo = seed | 0;
     const hi = Math.floor(seed / 2 ** 32) | 0;
     const frac = Math.floor((seed - Math.floor(seed)) * 2 ** 32) | 0;
     this.#a = splitmix32(lo);
     this.#b = splitmix32(hi ^ this.#a);
     this.#c = splitmix32(frac ^ this.#b);
+    if (stream !== 0) {
+      this.#c = splitmix32(this.#c ^ splitmix32(stream));
+      this.#d = splitmix32(stream ^ this.#a) | 0;
+    }
     // Warm up: the first outputs of sfc32 still look like the seed.
     for (let i = 0; i < 15; i++) this.uint32();
   }

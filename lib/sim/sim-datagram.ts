@@ -11,9 +11,10 @@
 // that socket is connected to someone else (dropped). Boundaries are kept: one send, one message.
 
 import type { DatagramLike } from "../socket/network.js";
+import { secs, type FaultPlan } from "./faults.js";
 
 /** Where a datagram socket's address comes from and goes to. */
-export interface Endpoint {
+interface Endpoint {
   address: string;
   port: number;
   family: string;
@@ -21,11 +22,14 @@ export interface Endpoint {
 
 /** What a datagram socket needs from its network. */
 export interface DatagramFabric {
-  readonly _clock: { now(): number; setTimer(s: number, fn: () => void): unknown };
-  /** Seconds until a datagram sent now arrives (fixed, or drawn from the seed). */
-  _delay(): number;
-  /** True when a partition separates hosts `a` and `b`. */
+  readonly clock: { now(): number; setTimer(s: number, fn: () => void): unknown };
+  /** Seconds until a datagram sent now from host `a` to host `b` arrives (fixed, or drawn from the seed). */
+  _delay(a: string, b: string): number;
+  /** True when a partition separates hosts `a` and `b`, or one of them is down. */
   _blocked(a: string, b: string): boolean;
+  _isDown(host: string): boolean;
+  /** Seeded faults, when some per-delivery fault is on. */
+  _faults: FaultPlan | null;
   _tracing: boolean;
   _log(line: string): void;
   /** Registers `d` at `host:port` (0: an ephemeral port): the port, or an error to emit. */
@@ -107,7 +111,7 @@ export class SimDatagram implements DatagramLike {
     if (via.get(k) === to) return;
     via.delete(k);
     via.set(k, to);
-    if (via.size > VIA_MAX) via.delete(via.keys().next().value!);
+    if (via.size > VIA_MAX) via.delete(via.keys().next().value);
   }
 
   /** @internal the bound endpoint (null while unbound). */
@@ -210,7 +214,7 @@ export class SimDatagram implements DatagramLike {
     }
     const f = this._fabric;
     if (!addressable(host)) {
-      f._clock.setTimer(0, () => cb(codeError(`getaddrinfo ENOTFOUND ${host}`, "ENOTFOUND")));
+      f.clock.setTimer(0, () => cb(codeError(`getaddrinfo ENOTFOUND ${host}`, "ENOTFOUND")));
       return this;
     }
     this.#autobind();
@@ -218,9 +222,33 @@ export class SimDatagram implements DatagramLike {
     const data = Buffer.from(msg);
     const from = this.#source(host, port);
     const fromPort = this.#local!.port;
-    f._clock.setTimer(f._delay(), () => this.#arrive(data, from, fromPort, host, port));
+    const fp = f._faults;
+    if (fp !== null) this.#faulty(fp, data, from, fromPort, host, port);
+    else f.clock.setTimer(f._delay(from, host), () => this.#arrive(data, from, fromPort, host, port));
     cb(null);
     return this;
+  }
+
+  /** Sends with the seeded UDP faults: lost, held back (reordered), or sent twice. */
+  #faulty(fp: FaultPlan, data: Buffer, from: string, fromPort: number, host: string, port: number): void {
+    const f = this._fabric;
+    const fs = fp.at(from, host);
+    const name = `${from}:${fromPort}>${host}:${port}`;
+    if (fp.chance(fs.loss)) {
+      if (f._tracing) f._log(`fault loss udp ${name} ${data.length} bytes${fp.tag()}`);
+      return;
+    }
+    let delay = f._delay(from, host);
+    if (fp.chance(fs.reorder)) {
+      const extra = fp.draw(fs.reorderDelay);
+      delay += extra;
+      if (f._tracing) f._log(`fault reorder udp ${name} ${data.length} bytes ${secs(extra)}${fp.tag()}`);
+    }
+    f.clock.setTimer(delay, () => this.#arrive(data, from, fromPort, host, port));
+    if (fp.chance(fs.duplicate)) {
+      if (f._tracing) f._log(`fault duplicate udp ${name} ${data.length} bytes${fp.tag()}`);
+      f.clock.setTimer(f._delay(from, host), () => this.#arrive(data, from, fromPort, host, port));
+    }
   }
 
   /** A datagram of this socket reaches its destination host. */
@@ -228,7 +256,7 @@ export class SimDatagram implements DatagramLike {
     const f = this._fabric;
     const name = `${from}:${fromPort}>${to}:${port}`;
     if (f._blocked(from, to)) {
-      if (f._tracing) f._log(`drop udp ${name} ${data.length} bytes partition`);
+      if (f._tracing) f._log(`drop udp ${name} ${data.length} bytes ${f._isDown(to) || f._isDown(from) ? "host down" : "partition"}`);
       return;
     }
     const d = port === 0 ? undefined : f._findDatagram(to, port);
@@ -255,7 +283,7 @@ export class SimDatagram implements DatagramLike {
     const p = this.#peer;
     if (p === null || p.address !== to || p.port !== port) return;
     const f = this._fabric;
-    f._clock.setTimer(f._delay(), () => {
+    f.clock.setTimer(f._delay(to, this.#local!.address), () => {
       const q = this.#peer;
       if (this.#closed || q === null || q.address !== to || q.port !== port) return;
       this.#emit(this.#onError, codeError(`recvmsg ECONNREFUSED ${to}:${port}`, "ECONNREFUSED"));
@@ -269,6 +297,15 @@ export class SimDatagram implements DatagramLike {
     if (this.#local !== null) this._fabric._unbindDatagram(this);
     this.#emit(this.#onClose);
     return this;
+  }
+
+  /** @internal its host crashed: unbound at once, and whoever holds it sees "closed". */
+  _crash(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#local !== null) this._fabric._unbindDatagram(this);
+    this.#emit(this.#onError, codeError("socket closed: its host crashed", "ECONNRESET"));
+    this.#emit(this.#onClose);
   }
 
   address(): Endpoint {

@@ -15,6 +15,8 @@ import { Selectable } from "../socket/select.js";
 import * as check from "../common/check.js";
 import { ManualClock } from "./manual-clock.js";
 import { Rng } from "./rng.js";
+import { checkFaults, FaultPlan, type FaultOptions, type FaultTarget } from "./faults.js";
+import { SimHost, type HostRunner, type HostStart } from "./host.js";
 import { SimDatagram, type DatagramFabric } from "./sim-datagram.js";
 import { SimListener } from "./sim-listener.js";
 import { SimStream, type SimFabric } from "./sim-stream.js";
@@ -32,6 +34,8 @@ export interface SimNetworkOptions<C extends Clock = ManualClock> {
   latency?: Latency;
   /** Most bytes per delivery (1: byte by byte). Default Infinity. */
   chunkSize?: number;
+  /** Faults drawn from the seed (resets, partitions, spikes, crashes, UDP loss...). Default: none. */
+  faults?: FaultOptions;
 }
 
 /** First port handed out for port 0 and for the local end of connections, per host. */
@@ -42,9 +46,12 @@ function err(message: string, code: string): Error & { code: string } {
 }
 
 function checkLatency(fn: string, l: unknown): [number, number] {
-  const ok = (x: unknown) => typeof x === "number" && Number.isFinite(x) && x >= 0;
-  if (ok(l)) return [l as number, l as number];
-  if (Array.isArray(l) && l.length === 2 && ok(l[0]) && ok(l[1]) && l[0] <= l[1]) return [l[0], l[1]];
+  const ok = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
+  if (ok(l)) return [l, l];
+  if (Array.isArray(l) && l.length === 2) {
+    const [min, max] = l as unknown[];
+    if (ok(min) && ok(max) && min <= max) return [min, max];
+  }
   return check.fail(fn, "latency", "seconds (a finite number >= 0) or [min, max] with 0 <= min <= max", l);
 }
 
@@ -143,6 +150,20 @@ export class SimNetwork<C extends Clock = ManualClock> {
   /** Next ephemeral datagram port per host. */
   #nextUdp = new Map<string, number>();
   #fabric: SimFabric & DatagramFabric;
+  /** Hosts crashed and not restarted. */
+  #down = new Set<string>();
+  /** Open streams, for crashes (in order of creation, so a crash is deterministic). */
+  #streams = new Set<SimStream>();
+  /** Hosts seen (bound, connected from or to), in order of appearance: where partitions are drawn. */
+  #seen: string[] = [];
+  #seenSet = new Set<string>();
+  #hosts = new Map<string, SimHost>();
+  /** Dispatchers made on this network (they run the hosts' start functions). */
+  #runners: HostRunner[] = [];
+  /** Randomness for handler code (`copas.random()`): its own stream of the seed. */
+  #random: Rng;
+  #seed: number;
+  #faults: FaultPlan | null = null;
   /** The clock's hold, for the TLS engine (a ManualClock only). */
   #busy: { hold(): void; release(): void } | null = null;
 
@@ -156,15 +177,26 @@ export class SimNetwork<C extends Clock = ManualClock> {
     const seed = options.seed ?? 0;
     if (typeof seed !== "number" || !Number.isFinite(seed)) check.fail("SimNetwork", "options.seed", "a finite number", seed);
     this.clock = clock;
+    this.#seed = seed;
     this.#rng = new Rng(seed);
+    this.#random = new Rng(seed, 1);
     this.#lat = checkLatency("SimNetwork", options.latency ?? 0);
     this.#chunk = checkChunk("SimNetwork", options.chunkSize ?? Infinity);
     // Plain data fields (kept up to date by the setters): read on every delivery.
     this.#fabric = {
-      _clock: clock,
-      _delay: () => this.#delay(),
+      clock,
+      _delay: (a, b) => this.#delay(a, b),
       _chunkSize: this.#chunk,
-      _blocked: (a, b) => this.#partitions.size > 0 && a !== b && this.#partitions.has(pairKey(a, b)),
+      _blocked: (a, b) =>
+        (this.#partitions.size > 0 || this.#down.size > 0) &&
+        a !== b &&
+        (this.#partitions.has(pairKey(a, b)) || this.#down.has(a) || this.#down.has(b)),
+      _downs: 0,
+      _isDown: (h) => this.#down.has(h),
+      _faults: null,
+      _gone: (st) => {
+        this.#streams.delete(st);
+      },
       _hold: (a, b, fn) => {
         this.#held.push({ a, b, fn });
       },
@@ -183,6 +215,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
       secure: (params, o) => this.#secure(params, o),
     };
     this.socket = makeSocketModule(this.#net);
+    if (options.faults !== undefined) this.setFaults(options.faults);
   }
 
   // ---- controls ------------------------------------------------------------------------
@@ -213,8 +246,12 @@ export class SimNetwork<C extends Clock = ManualClock> {
     const x = canonical(checkHost("partition", "a", a));
     const y = canonical(checkHost("partition", "b", b));
     if (x === y) check.fail("partition", "b", "a host other than 'a'", b);
+    this.#partition(x, y, "");
+  }
+
+  #partition(x: string, y: string, tag: string): void {
     this.#partitions.add(pairKey(x, y));
-    this.#log(`fault partition ${x < y ? `${x} ${y}` : `${y} ${x}`}`);
+    this.#log(`fault partition ${x < y ? `${x} ${y}` : `${y} ${x}`}${tag}`);
   }
 
   /**
@@ -232,6 +269,11 @@ export class SimNetwork<C extends Clock = ManualClock> {
         this.#log(`fault heal ${p} ${q}`);
       }
     }
+    this.#release();
+  }
+
+  /** What was held for hosts no longer apart goes on at once. */
+  #release(): void {
     const held = this.#held;
     this.#held = [];
     for (const h of held) {
@@ -243,6 +285,145 @@ export class SimNetwork<C extends Clock = ManualClock> {
   /** True when a partition separates `a` and `b`. */
   partitioned(a: string, b: string): boolean {
     return this.#fabric._blocked(canonical(checkHost("partitioned", "a", a)), canonical(checkHost("partitioned", "b", b)));
+  }
+
+  // ---- hosts, faults, randomness -------------------------------------------------------
+
+  /**
+   * The host `name` (made on first use). With `start`, its start function: run now as a thread
+   * of the dispatcher made on this network (in the host's group: threads and servers it adds
+   * are the host's), and again after each restart. Give it once per host.
+   */
+  host(name: string, start?: HostStart): SimHost {
+    const h = canonical(checkHost("host", "name", name));
+    if (start !== undefined) check.func("host", "start", start);
+    let host = this.#hosts.get(h);
+    if (host === undefined) {
+      host = new SimHost(h, null, () => this.clock.now(), () => !this.#down.has(h));
+      this.#hosts.set(h, host);
+      this.#see(h);
+    }
+    if (start !== undefined) {
+      if (host._start !== null) throw new TypeError(`host: bad argument 'start' (host ${h} has a start function already)`);
+      host._start = start;
+      this.#faults?.hostAdded(h);
+      if (!this.#down.has(h)) this.#boot(host);
+    }
+    return host;
+  }
+
+  /**
+   * Crashes `host`: its listeners vanish, its connections and datagram sockets die without a
+   * word to their peers (data sent to it waits, unanswered, until it is back, and is then
+   * answered with a reset: "closed"), connection attempts to it wait until it is back, and the
+   * dispatcher removes and unwinds the threads of its group (its start function's threads,
+   * the handlers of its servers). Its disk is kept. No-op when it is down.
+   */
+  crash(host: string): void {
+    this.#crash(canonical(checkHost("crash", "host", host)), "");
+  }
+
+  #crash(h: string, tag: string): void {
+    if (this.#down.has(h)) return;
+    this.#down.add(h);
+    this.#fabric._downs = this.#down.size;
+    this.#log(`fault crash ${h}${tag}`);
+    for (const list of [...this.#ports.values()]) for (const l of [...list]) if (l.host === h) l.close();
+    for (const list of [...this.#udp.values()]) for (const d of [...list]) if (d._local!.address === h) d._crash();
+    for (const st of [...this.#streams]) if (st.localAddress === h) st._crash();
+    for (const r of this.#runners) r._killgroup(h);
+  }
+
+  /**
+   * Brings `host` back (crashing it first when it is up): what waited for it goes on, and its
+   * start function, if it has one, runs again (with its disk as the crash left it).
+   */
+  restart(host: string): void {
+    const h = canonical(checkHost("restart", "host", host));
+    if (!this.#down.has(h)) this.crash(h);
+    this.#down.delete(h);
+    this.#fabric._downs = this.#down.size;
+    this.#log(`fault restart ${h}`);
+    this.#release();
+    const ho = this.#hosts.get(h);
+    if (ho !== undefined && ho._start !== null) this.#boot(ho);
+  }
+
+  /** True while `host` is crashed. */
+  isdown(host: string): boolean {
+    return this.#down.has(canonical(checkHost("isdown", "host", host)));
+  }
+
+  /**
+   * Sets fault rates drawn from the seed: the network's (`setFaults(f)`), or those of the pair
+   * `a`, `b` (`setFaults(f, a, b)`: what it sets replaces the network's there). Only the
+   * options given change. See FaultOptions.
+   */
+  setFaults(faults: FaultOptions, a?: string, b?: string): void {
+    const pair = a !== undefined || b !== undefined;
+    checkFaults("setFaults", faults, pair);
+    let x: string | null = null;
+    let y: string | null = null;
+    if (pair) {
+      x = canonical(checkHost("setFaults", "a", a));
+      y = canonical(checkHost("setFaults", "b", b));
+      if (x === y) check.fail("setFaults", "b", "a host other than 'a'", b);
+    }
+    const fp = (this.#faults ??= new FaultPlan(this.#seed, this.#faultTarget(), (l) => this.#log(l), pairKey));
+    fp.set(faults, x, y);
+    this.#fabric._faults = fp.active ? fp : null;
+  }
+
+  /** A float in [0, 1) from the seed (its own stream): what `copas.random()` gives on this network. */
+  random(): number {
+    return this.#random.next();
+  }
+
+  /**
+   * @internal seeded faults that came up so far (numbered from 0), and, with `keep`, the only
+   * ones allowed to happen from now on (the explorer's shrinking: same draws, fewer faults).
+   */
+  _faultCount(keep?: ReadonlySet<number> | null): number {
+    const fp = this.#faults;
+    if (fp === null) return 0;
+    if (keep !== undefined) fp.keep = keep;
+    return fp.fired;
+  }
+
+  /** @internal a dispatcher made on this network: it runs the hosts' start functions. */
+  _attach(r: HostRunner): void {
+    this.#runners.push(r);
+    if (this.#runners.length === 1) {
+      for (const h of this.#hosts.values()) if (h._start !== null && h.boots === 0 && !this.#down.has(h.name)) this.#boot(h);
+    }
+  }
+
+  #boot(h: SimHost): void {
+    const r = this.#runners[0];
+    if (r === undefined) return; // started when a dispatcher is made on the network
+    h.boots++;
+    if (this.#faults !== null) h.skew = this.#faults.drawSkew(h.name);
+    r._spawn(h.name, h.name, h._start!, h);
+  }
+
+  #see(h: string): void {
+    if (this.#seenSet.has(h) || wildcard(h)) return;
+    this.#seenSet.add(h);
+    this.#seen.push(h);
+  }
+
+  #faultTarget(): FaultTarget {
+    return {
+      clock: this.clock,
+      _hosts: () => this.#seen,
+      _startable: () => [...this.#hosts.values()].filter((h) => h._start !== null).map((h) => h.name),
+      _partition: (a, b, tag) => this.#partition(a, b, tag),
+      _heal: (a, b) => this.heal(a, b),
+      _partitioned: (a, b) => this.#fabric._blocked(a, b) && this.#partitions.has(pairKey(a, b)),
+      _crash: (h, tag) => this.#crash(h, tag),
+      _restart: (h) => this.restart(h),
+      _isDown: (h) => this.#down.has(h),
+    };
   }
 
   /** @internal a dispatcher made with `trace: true` on this network: send it our events. */
@@ -262,7 +443,10 @@ export class SimNetwork<C extends Clock = ManualClock> {
       this.clock.setTimer(0, () => c._fail(err(`getaddrinfo ENOTFOUND ${host}`, "ENOTFOUND")));
       return c;
     }
-    this.clock.setTimer(this.#delay(), () => this.#syn(c));
+    this.#streams.add(c);
+    this.#see(local);
+    this.#see(host);
+    this.clock.setTimer(this.#delay(local, host), () => this.#syn(c));
     return c;
   }
 
@@ -271,19 +455,24 @@ export class SimNetwork<C extends Clock = ManualClock> {
     if (c.destroyed) return;
     const host = c.remoteAddress;
     const port = c.remotePort;
+    if (this.#down.size > 0 && this.#down.has(host)) {
+      this.#synLater(c, 0);
+      return;
+    }
     if (this.#fabric._blocked(c.localAddress, host)) {
       if (this.#fabric._tracing) this.#log(`held ${c._name} partition`);
       this.#held.push({ a: c.localAddress, b: host, fn: () => this.#syn(c) });
       return;
     }
     const l = port === 0 ? undefined : this.#find(host, port);
-    const back = this.#delay();
+    const back = this.#delay(host, c.localAddress);
     if (l === undefined || l.queued >= l.backlog) {
       if (this.#fabric._tracing) this.#log(`refuse ${c._name} ${l === undefined ? "nothing listens" : "backlog full"}`);
       this.clock.setTimer(back, () => c._fail(err(`connect ECONNREFUSED ${host}:${port}`, "ECONNREFUSED")));
       return;
     }
     const s = new SimStream(this.#fabric, host, port, c.localAddress, c.localPort, true);
+    this.#streams.add(s);
     s._peer = c;
     c._peer = s;
     s._backlog = l;
@@ -293,6 +482,25 @@ export class SimNetwork<C extends Clock = ManualClock> {
     if (this.#fabric._tracing) this.#log(`connect ${c._name}`);
     this.clock.setTimer(back, () => c._connected());
     l.onConnection(s);
+  }
+
+  /**
+   * A connection request reached a host that is down: nothing answers, so it is sent again
+   * after 1, 2, 4 ... 32 s (as TCP retransmits a SYN), and fails 127 s after the first attempt
+   * if the host is still down, with "host is unreachable" (what a router's ICMP answer gives;
+   * not ETIMEDOUT, whose "timeout" would read as "still connecting" to a connect loop).
+   */
+  #synLater(c: SimStream, n: number): void {
+    if (n === 0 && this.#fabric._tracing) this.#log(`held ${c._name} host down`);
+    this.clock.setTimer(2 ** n, () => {
+      if (c.destroyed) return;
+      if (!this.#down.has(c.remoteAddress)) this.#syn(c);
+      else if (n < 6) this.#synLater(c, n + 1);
+      else {
+        if (this.#fabric._tracing) this.#log(`timeout ${c._name} host down`);
+        c._fail(err(`connect EHOSTUNREACH ${c.remoteAddress}:${c.remotePort}`, "EHOSTUNREACH"));
+      }
+    });
   }
 
   #listen(o: ListenOptions): Promise<[ListenerLike, null] | [null, string]> {
@@ -306,6 +514,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
       return Promise.resolve([null, "address already in use"]);
     }
     const l = new SimListener(host, port, o.backlog, o.onConnection, (x) => this.#unlisten(x));
+    this.#see(host);
     const list = this.#ports.get(port);
     if (list === undefined) this.#ports.set(port, [l]);
     else list.push(l);
@@ -373,6 +582,7 @@ export class SimNetwork<C extends Clock = ManualClock> {
     const list = this.#udp.get(p);
     if (list === undefined) this.#udp.set(p, [d]);
     else list.push(d);
+    this.#see(host);
     this.#log(`bind udp ${host}:${p}`);
     return p;
   }
@@ -386,11 +596,18 @@ export class SimNetwork<C extends Clock = ManualClock> {
     if (list.length === 0) this.#udp.delete(port);
   }
 
-  #delay(): number {
+  #delay(a: string, b: string): number {
     const l = this.#lat;
     const min = l[0];
     const max = l[1];
-    return min === max ? min : this.#rng.range(min, max);
+    const d = min === max ? min : this.#rng.range(min, max);
+    const fp = this.#fabric._faults;
+    if (fp === null) return d;
+    const fs = fp.at(a, b);
+    if (!fp.chance(fs.spike)) return d;
+    const extra = fp.draw(fs.spikeLatency);
+    this.#log(`fault spike ${a}>${b} ${Math.round(extra * 1e6) / 1e6}${fp.tag()}`);
+    return d + extra;
   }
 
   #log(line: string): void {

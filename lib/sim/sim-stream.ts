@@ -11,16 +11,24 @@
 // bounded send buffer fills when the receiver stops reading: the same backpressure as `net`.
 
 import type { StreamLike } from "../socket/network.js";
+import type { FaultPlan } from "./faults.js";
 import { ManualClock } from "./manual-clock.js";
 
 /** What a stream needs from its network. */
 export interface SimFabric {
-  readonly _clock: { now(): number; setTimer(s: number, fn: () => void): unknown; clearTimer(h: unknown): void };
-  /** Seconds until a chunk sent now arrives (fixed, or drawn from the seed). */
-  _delay(): number;
+  readonly clock: { now(): number; setTimer(s: number, fn: () => void): unknown; clearTimer(h: unknown): void };
+  /** Seconds until a chunk sent now from host `a` to host `b` arrives (fixed, or drawn from the seed). */
+  _delay(a: string, b: string): number;
   _chunkSize: number;
-  /** True when a partition separates hosts `a` and `b`. */
+  /** True when a partition separates hosts `a` and `b`, or one of them is down. */
   _blocked(a: string, b: string): boolean;
+  /** Hosts down now (crashed, not restarted). */
+  _downs: number;
+  _isDown(host: string): boolean;
+  /** Seeded faults, when some per-delivery fault is on (else null: the hot paths skip them). */
+  _faults: FaultPlan | null;
+  /** This stream is closed or dead: the network forgets it. */
+  _gone(s: SimStream): void;
   /** Runs `fn` again once `a` and `b` are healed. */
   _hold(a: string, b: string, fn: () => void): void;
   /** True when some dispatcher records a trace. */
@@ -143,7 +151,7 @@ export class SimStream implements StreamLike {
     this.remotePort = remotePort;
     this.remoteFamily = remote.includes(":") ? "IPv6" : "IPv4";
     this.#paused = paused;
-    this.#manual = fabric._clock instanceof ManualClock ? fabric._clock : null;
+    this.#manual = fabric.clock instanceof ManualClock ? fabric.clock : null;
   }
 
   /** "host:port>host:port", as in trace lines. */
@@ -200,7 +208,7 @@ export class SimStream implements StreamLike {
       const err = this.destroyed
         ? codeError("cannot call write after a stream was destroyed", "ERR_STREAM_DESTROYED")
         : codeError("write after end", "ERR_STREAM_WRITE_AFTER_END");
-      f._clock.setTimer(0, () => {
+      f.clock.setTimer(0, () => {
         cb?.(err);
         emit(this.#onError, err);
       });
@@ -216,17 +224,33 @@ export class SimStream implements StreamLike {
           : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const n = buf.length;
     const size = f._chunkSize;
-    if (n <= size) {
+    const fp = f._faults;
+    if (fp !== null && fp.at(this.localAddress, this.remoteAddress).chunkSize[1] > 0) {
+      this.#split(fp, buf);
+    } else if (n <= size) {
       if (n > 0) this.#send(buf);
     } else {
       for (let i = 0; i < n; i += size) this.#send(buf.subarray(i, i + size));
     }
     this.#written += n;
     if (cb !== undefined) {
-      if (this.#delivered >= this.#written) f._clock.setTimer(0, () => cb(null));
+      if (this.#delivered >= this.#written) f.clock.setTimer(0, () => cb(null));
       else (this.#cbs ??= []).push({ end: this.#written, cb });
     }
     return true;
+  }
+
+  /** Sends `buf` in chunks of sizes drawn from the fault plan's range. */
+  #split(fp: FaultPlan, buf: Buffer): void {
+    const [lo, hi] = fp.at(this.localAddress, this.remoteAddress).chunkSize;
+    const n = buf.length;
+    let k = 0;
+    for (let i = 0; i < n; k++) {
+      const size = lo === hi ? lo : lo + fp.rng.int(hi - lo + 1);
+      this.#send(buf.subarray(i, i + size));
+      i += size;
+    }
+    if (k > 1 && this._fabric._tracing) this._fabric._log(`fault split ${this._name} ${n} bytes in ${k} chunks`);
   }
 
   /** Half-close: a FIN follows the data written so far. */
@@ -245,6 +269,7 @@ export class SimStream implements StreamLike {
     if (this.destroyed) return this;
     this.end();
     this.destroyed = true;
+    this._fabric._gone(this);
     this.#dequeue();
     emit(this.#onClose);
     return this;
@@ -297,6 +322,7 @@ export class SimStream implements StreamLike {
   _fail(err: Error): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this._fabric._gone(this);
     this.#ended = true;
     emit(this.#onError, err);
     emit(this.#onClose);
@@ -312,13 +338,24 @@ export class SimStream implements StreamLike {
     this.#drop(codeError("connection reset by peer", "ECONNRESET"));
   }
 
+  /**
+   * @internal this end's host crashed: what it had not delivered is lost and it is dead
+   * ("closed" to whoever still holds it). The peer is told nothing: its data waits while the
+   * host is down (silence, as retransmissions to a dead host) and is answered with a reset
+   * once the host is back.
+   */
+  _crash(): void {
+    if (this.destroyed) return;
+    this.#dropOne(codeError("connection reset by peer", "ECONNRESET"));
+  }
+
   // ---- the wire ------------------------------------------------------------------------
 
   #send(data: Buffer | null): void {
     const f = this._fabric;
-    const clock = f._clock;
+    const clock = f.clock;
     const now = clock.now();
-    let due = now + f._delay();
+    let due = now + f._delay(this.localAddress, this.remoteAddress);
     if (due < this.#lastDue) due = this.#lastDue;
     this.#lastDue = due;
     if (data !== null) this.#bytes += data.length;
@@ -362,6 +399,11 @@ export class SimStream implements StreamLike {
           this.#shift(); // a FIN to a closed end: nothing to answer
           continue;
         }
+        // A crashed host answers nothing until it is back (then with a reset).
+        if (p !== null && f._downs > 0 && f._isDown(p.localAddress)) {
+          this.#hold(f, p);
+          return;
+        }
         // Data nobody will read: a real stack answers with a reset.
         if (f._tracing) f._log(`refused ${this._name} peer closed, reset`);
         this.#drop(codeError("connection reset by peer", "ECONNRESET"));
@@ -369,18 +411,13 @@ export class SimStream implements StreamLike {
       }
       if (p.#paused) return;
       if (f._blocked(this.localAddress, p.localAddress)) {
-        if (!this.#held) {
-          this.#held = true;
-          if (f._tracing) f._log(`held ${this._name} partition`);
-          f._hold(
-            this.localAddress,
-            p.localAddress,
-            (this.#pumpHeld ??= () => {
-              this.#held = false;
-              this.#pump();
-            }),
-          );
-        }
+        this.#hold(f, p);
+        return;
+      }
+      const fp = f._faults;
+      if (fp !== null && this.#first!.data !== null && fp.chance(fp.at(this.localAddress, p.localAddress).reset)) {
+        if (f._tracing) f._log(`fault reset ${this._name}${fp.tag()}`);
+        this.#drop(codeError("connection reset by peer", "ECONNRESET"));
         return;
       }
       const d = this.#shift();
@@ -399,6 +436,21 @@ export class SimStream implements StreamLike {
       }
       if (this.#bytes === 0 && this.#onDrain !== null) emit(this.#onDrain);
     }
+  }
+
+  /** Delivery waits until the hosts are healed (or the peer's host is back). */
+  #hold(f: SimFabric, p: SimStream): void {
+    if (this.#held) return;
+    this.#held = true;
+    if (f._tracing) f._log(`held ${this._name} ${f._isDown(p.localAddress) || f._isDown(this.localAddress) ? "host down" : "partition"}`);
+    f._hold(
+      this.localAddress,
+      p.localAddress,
+      (this.#pumpHeld ??= () => {
+        this.#held = false;
+        this.#pump();
+      }),
+    );
   }
 
   /** Takes the head chunk of the wire (it has arrived). */
@@ -424,7 +476,7 @@ export class SimStream implements StreamLike {
   }
 
   #dropOne(err: Error): void {
-    const clock = this._fabric._clock;
+    const clock = this._fabric.clock;
     for (let c = this.#first; c !== null; c = c.next) clock.clearTimer(c.timer);
     this.#first = null;
     this.#last = null;
@@ -436,6 +488,7 @@ export class SimStream implements StreamLike {
     if (this.destroyed && this.#onError === null) return;
     const wasDestroyed = this.destroyed;
     this.destroyed = true;
+    if (!wasDestroyed) this._fabric._gone(this);
     this.#ended = true;
     this.#dequeue();
     emit(this.#onError, err);

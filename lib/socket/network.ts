@@ -54,7 +54,7 @@ export interface ListenOptions {
   backlog: number;
   family: 4 | 6 | 0;
   /** Called with each new connection, not yet reading (it starts when accepted). */
-  onConnection(s: StreamLike): void;
+  onConnection(this: void, s: StreamLike): void;
 }
 
 /** The part of `dgram.Socket` a UDP object uses. Events: message, error, close. */

@@ -191,8 +191,8 @@ type Latin1Buffer = Buffer & { latin1Slice?(start: number, end: number): string 
 
 /** Decodes bytes start..end of `b` as latin1 (Buffer's own fast slice when there is one). */
 function latin1(b: Buffer, start: number, end: number): string {
-  const f = (b as Latin1Buffer).latin1Slice;
-  return f !== undefined ? f.call(b, start, end) : b.toString("latin1", start, end);
+  const lb = b as Latin1Buffer;
+  return lb.latin1Slice !== undefined ? lb.latin1Slice(start, end) : b.toString("latin1", start, end);
 }
 
 /** Parsed pattern: -1 a line, -2 everything, n >= 0 a byte count. */
@@ -246,9 +246,9 @@ export const DEFAULT_MAX_RECEIVE = 64 * 1024 * 1024;
 /** Largest `max-line-size` and `max-receive-size`: V8's longest string (2^29 - 24 characters). */
 export const MAX_RECEIVE_LIMIT = 2 ** 29 - 24;
 /** A receive's error when a line grows past `max-line-size` without its "\n". */
-export const ERR_LINE_TOO_LONG = "line too long";
+const ERR_LINE_TOO_LONG = "line too long";
 /** A receive's error when a byte count, or what "*a" gathered, is over `max-receive-size`. */
-export const ERR_TOO_LARGE = "size too large";
+const ERR_TOO_LARGE = "size too large";
 
 function stripCR(b: Buffer): Buffer {
   if (b.indexOf(CR) === -1) return b;
@@ -365,7 +365,8 @@ export function receiveFrom(
       const line = q.lineLatin1(left);
       if (line !== null) {
         const l = line.indexOf("\r") === -1 ? line : line.replaceAll("\r", "");
-        return [prefix === null || prefix === undefined ? l : join(prefix, EMPTY, enc) + l, null, null];
+        // join gives a string for a string encoding
+        return [prefix === null || prefix === undefined ? l : (join(prefix, EMPTY, enc) as string) + l, null, null];
       }
       if (q.length === 0) return [null, closedErr ?? "timeout", join(prefix, EMPTY, enc)];
     }

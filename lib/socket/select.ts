@@ -46,6 +46,8 @@ export abstract class Selectable {
   abstract _readable(): boolean;
   /** @internal True when a send (or a pending connect) would not say "timeout". */
   abstract _writable(): boolean;
+  /** LuaSocket's tostring: "tcp{client}: 0x...", "udp{unconnected}: ...". */
+  abstract toString(): string;
 
   #timeout = -1;
 
@@ -95,8 +97,4 @@ export abstract class Selectable {
       x.ready(this, WRITE);
     }
   }
-}
-
-export function isSelectable(v: unknown): v is Selectable {
-  return v instanceof Selectable;
 }

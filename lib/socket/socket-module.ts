@@ -8,57 +8,60 @@ import { TcpSocket } from "./tcp.js";
 import { UdpSocket } from "./udp.js";
 import * as check from "../common/check.js";
 
-/** The LuaSocket layer: the functions of LuaSocket's `socket` module that copas programs use. */
+/**
+ * The LuaSocket layer: the functions of LuaSocket's `socket` module that copas programs use.
+ * They are plain functions (`this: void`): `const { bind } = socket` works, as in Lua.
+ */
 export interface SocketModule {
   /**
    * Seconds since the epoch, a float (on the network's clock).
    *
    * @lua `socket.gettime()` (LuaSocket)
    */
-  gettime(): number;
+  gettime(this: void): number;
   /**
    * Resolves after `seconds` (on the network's clock); inside a copas thread use `copas.pause` instead.
    *
    * @returns a Promise of nothing
    * @lua `socket.sleep(time)` (LuaSocket), which blocks the process
    */
-  sleep(seconds: number): Promise<void>;
+  sleep(this: void, seconds: number): Promise<void>;
   /**
    * A master TCP object (IPv4 or IPv6 as the first address it is given says).
    *
    * @lua `socket.tcp()` (LuaSocket)
    */
-  tcp(): TcpSocket;
+  tcp(this: void): TcpSocket;
   /**
    * A master TCP object for IPv4.
    *
    * @lua `socket.tcp4()` (LuaSocket)
    */
-  tcp4(): TcpSocket;
+  tcp4(this: void): TcpSocket;
   /**
    * A master TCP object for IPv6.
    *
    * @lua `socket.tcp6()` (LuaSocket)
    */
-  tcp6(): TcpSocket;
+  tcp6(this: void): TcpSocket;
   /**
    * An unbound UDP object (IPv4 or IPv6 as the first address it is given says).
    *
    * @lua `socket.udp()` (LuaSocket)
    */
-  udp(): UdpSocket;
+  udp(this: void): UdpSocket;
   /**
    * An unbound UDP object for IPv4.
    *
    * @lua `socket.udp4()` (LuaSocket)
    */
-  udp4(): UdpSocket;
+  udp4(this: void): UdpSocket;
   /**
    * An unbound UDP object for IPv6.
    *
    * @lua `socket.udp6()` (LuaSocket)
    */
-  udp6(): UdpSocket;
+  udp6(this: void): UdpSocket;
   /**
    * A listening server on `host:port` (`"*"`: all interfaces; port 0: any free port), with
    * `backlog` (default 511).
@@ -67,7 +70,7 @@ export interface SocketModule {
    * @throws TypeError for a host that is not a string or a port out of range
    * @lua `socket.bind(address, port [, backlog])` (LuaSocket), which blocks
    */
-  bind(host: string, port: number | string, backlog?: number): Promise<[TcpSocket, null] | [null, string]>;
+  bind(this: void, host: string, port: number | string, backlog?: number): Promise<[TcpSocket, null] | [null, string]>;
   /**
    * A connected client (LuaSocket's blocking shortcut, as a Promise), bound first to
    * `localHost:localPort` when given.
@@ -76,6 +79,7 @@ export interface SocketModule {
    * @lua `socket.connect(address, port [, locaddr [, locport]])` (LuaSocket), which blocks
    */
   connect(
+    this: void,
     host: string,
     port: number | string,
     localHost?: string,
@@ -90,6 +94,7 @@ export interface SocketModule {
    * @lua `socket.select(recvt, sendt [, timeout])` (LuaSocket), which blocks
    */
   select(
+    this: void,
     recvt: readonly Selectable[] | null | undefined,
     sendt: readonly Selectable[] | null | undefined,
     timeout?: number | null,
@@ -193,8 +198,8 @@ export function makeSocketModule(network: Network): SocketModule {
       const w = sendt ?? [];
       if (!Array.isArray(r)) check.fail("socket.select", "recvt", "an array of sockets, null or undefined", recvt);
       if (!Array.isArray(w)) check.fail("socket.select", "sendt", "an array of sockets, null or undefined", sendt);
-      for (const s of [...r, ...w]) {
-        if (!(s instanceof Selectable)) check.fail("socket.select", "recvt/sendt", "sockets", s);
+      for (const list of [r, w] as unknown[][]) {
+        for (const s of list) if (!(s instanceof Selectable)) check.fail("socket.select", "recvt/sendt", "sockets", s);
       }
       const t = check.optNumber("socket.select", "timeout", timeout);
       return selectOn(clock, r, w, t === undefined || t < 0 ? Infinity : t);

@@ -138,6 +138,7 @@ export class TcpSocket extends Selectable {
     // Small anonymous arrows over shared methods: per-instance arrow fields cost more memory
     // per socket (tsx's keepNames gives each a `name` property and a property store).
     // Reads into the network's reused buffer when it offers one (no Buffer per chunk).
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- a plain function of the network, called unbound
     const into = this._network.readInto;
     if (into === undefined || !into(s, (n, buf) => this.#onRead(n, buf))) s.on("data", (chunk: Buffer) => this.#onData(chunk));
     s.on("end", () => this.#onEnd());

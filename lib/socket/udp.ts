@@ -16,9 +16,9 @@ import type { Data, OkResult } from "../common/types.js";
 /** Largest UDP payload over IPv4 (bytes). */
 export const MAX_DATAGRAM = 65507;
 /** Largest UDP payload over IPv6 (bytes). */
-export const MAX_DATAGRAM6 = 65527;
+const MAX_DATAGRAM6 = 65527;
 /** Default size of `receive`/`receivefrom` (LuaSocket's UDP_DATAGRAMSIZE). */
-export const DEFAULT_DATAGRAM_SIZE = 8192;
+const DEFAULT_DATAGRAM_SIZE = 8192;
 /** Default bound of unread datagrams; `setoption("recv-backlog", n)`. */
 export const DEFAULT_RECV_BACKLOG = 256;
 
@@ -100,10 +100,10 @@ export class UdpSocket extends Selectable {
   /** The Node socket, made on first use (its family from `host` when the object has none). */
   #socket(host: string): DatagramLike {
     if (this.#dg !== null) return this.#dg;
-    const make = this._network.datagram;
-    if (make === undefined) throw new TypeError(`udp: the ${this._network.kind} network has no datagram sockets`);
+    const network = this._network;
+    if (network.datagram === undefined) throw new TypeError(`udp: the ${network.kind} network has no datagram sockets`);
     const six = this.#family === 6 || (this.#family === 0 && host.includes(":"));
-    const dg = make.call(this._network, {
+    const dg = network.datagram({
       type: six ? "udp6" : "udp4",
       reuseAddr: !!(this.#opts.reuseaddr || this.#opts.reuseport),
       ipv6Only: !!this.#opts["ipv6-v6only"],
@@ -259,7 +259,7 @@ export class UdpSocket extends Selectable {
     if (typeof data === "string") {
       if (this.#enc !== "utf8") checkLatin1(fn, data);
     } else if (!(data instanceof Uint8Array)) check.fail(fn, "data", "a string or a Uint8Array", data);
-    return toBytes(data as Data, this.#enc);
+    return toBytes(data, this.#enc);
   }
 
   #tooBig(b: Buffer): boolean {

@@ -25,7 +25,7 @@ export type FutureResult<T> = [true, T] | [false, unknown];
 export type FutureTry<T> = [typeof PENDING] | [typeof SUCCESS, T] | [typeof ERROR, unknown];
 
 /** The value a thread function ends with: a generator's return value, a Promise's value. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches any generator (its yield and next types are the op's business)
 export type ResultOf<F> = F extends (...a: any[]) => infer R ? (R extends Generator<any, infer V, any> ? V : Awaited<R>) : unknown;
 
 /**
@@ -113,7 +113,8 @@ export class Future<T = unknown> {
     try {
       let v = fn(...args);
       if (isYieldable(v)) v = yield v;
-      r = [true, v as T];
+      const value = v as T; // what the thread function returned: ResultOf<F>, checked at addthread
+      r = [true, value];
     } catch (e) {
       r = [false, e];
     }
@@ -141,8 +142,6 @@ export interface FutureModule {
    * @lua `copas.future.ERROR` (Copas)
    */
   readonly ERROR: typeof ERROR;
-  /** As `copas.addthread`, but gives a Future. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   /**
    * As `copas.addthread`, but gives a {@link Future} of the task's result.
    *
@@ -150,8 +149,6 @@ export interface FutureModule {
    * @lua `copas.future.addthread(func, ...)` (Copas)
    */
   addthread<F extends (...a: any[]) => unknown>(fn: F, ...args: Parameters<F>): Future<ResultOf<F>>;
-  /** As `copas.addnamedthread`, but gives a Future. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   /**
    * As `copas.addnamedthread`, but gives a {@link Future} of the task's result.
    *

@@ -3,12 +3,13 @@
 //
 // Invariants: the semaphore's count equals the items not yet popped (#list from #first on);
 // once stopping, no push is accepted and the queue destroys itself when it runs empty; `finish`
-// waits on a lock that the queue holds and that is only ever destroyed, never released.
+// waits on a lock that the queue holds and that is only ever destroyed, never released, and
+// then for the workers to exit: each gives the exit semaphore once as it ends (Copas's).
 
 import * as check from "../common/check.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { kernelOf } from "../core/kernel.js";
-import { Lock, type TrueResult } from "./lock.js";
+import { Lock, LOCK_TIMEOUT, type TrueResult } from "./lock.js";
 import { Semaphore } from "./semaphore.js";
 import type { Thread } from "../core/trampoline.js";
 import type { Op } from "../common/types.js";
@@ -46,6 +47,8 @@ export class Queue<T = unknown> {
   readonly name: string;
   #d: Dispatcher;
   #sema: Semaphore;
+  /** Given once by each worker as it exits; finish() counts them out. */
+  #exitSema: Semaphore;
   #list: (T | null)[] = [];
   #first = 0;
   #workers = new Set<Thread>();
@@ -59,6 +62,7 @@ export class Queue<T = unknown> {
     this.#d = d;
     this.name = name;
     this.#sema = new Semaphore(d, 1e9);
+    this.#exitSema = new Semaphore(d, 1e9);
   }
 
   /**
@@ -140,9 +144,10 @@ export class Queue<T = unknown> {
   }
 
   /**
-   * Op: stops the queue and waits until it ran empty and was destroyed, at most `timeout`
-   * seconds (default 10). `[true, null]`; `[null, "timeout"]`, after which the queue is
-   * destroyed unless `noDestroyOnTimeout`; `[null, "destroyed"]` if it already was.
+   * Op: stops the queue and waits until it ran empty and was destroyed, and every worker has
+   * finished its last item and exited, at most `timeout` seconds in all (default 10).
+   * `[true, null]`; `[null, "timeout"]`, after which the queue is destroyed unless
+   * `noDestroyOnTimeout`; `[null, "destroyed"]` if it already was.
    *
    * @lua `queue:finish([timeout [, no_destroy_on_timeout]])` (Copas)
    */
@@ -153,11 +158,24 @@ export class Queue<T = unknown> {
   *#finish(timeout: number | undefined, noDestroyOnTimeout: boolean): Op<TrueResult> {
     if (this.#destroyed) return [null, "destroyed"];
     this.stop();
+    const d = this.#d;
+    const end = d.gettime() + (timeout ?? LOCK_TIMEOUT);
     const [, err] = yield* this.#lock!.get(timeout);
     if (err === "timeout") {
       if (!noDestroyOnTimeout && !this.#destroyed) this.destroy();
       return [null, err];
     }
+    // The queue ran empty (the lock was destroyed); now the workers: each may still be busy
+    // with its last item. Several threads may finish() at once: they count exits one by one.
+    while (this.#workers.size > 0) {
+      const [, e] = yield* this.#exitSema.take(1, Math.max(0, end - d.gettime()));
+      if (e === "destroyed") break; // another finish() saw the last one out
+      if (e === "timeout") {
+        if (!noDestroyOnTimeout && !this.#destroyed) this.destroy();
+        return [null, e];
+      }
+    }
+    this.#exitSema.destroy();
     return [true, null];
   }
 
@@ -216,6 +234,7 @@ export class Queue<T = unknown> {
       }
     } finally {
       q.#workers.delete(me);
+      q.#exitSema.give(1);
     }
   }
 }
@@ -235,7 +254,7 @@ export function makeQueueModule(d: Dispatcher): QueueModule {
   let unnamed = 0;
   return {
     new<T>(opts?: QueueOptions | null): Queue<T> {
-      if (opts !== undefined && opts !== null && typeof opts !== "object") check.fail("queue.new", "opts", "an object, null or undefined", opts);
+      if (opts !== undefined && opts !== null && (typeof opts !== "object" || Array.isArray(opts))) check.fail("queue.new", "opts", "an object ({ name? }), null or undefined", opts);
       const name = opts?.name;
       if (name !== undefined && name !== null) check.string("queue.new", "opts.name", name);
       return new Queue<T>(d, name ?? `copas_queue_${++unnamed}`);

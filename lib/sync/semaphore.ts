@@ -45,6 +45,8 @@ export class Semaphore {
   constructor(d: Dispatcher, max: number, start?: number | null, timeout?: number | null) {
     if (typeof max !== "number" || !(max >= 1)) check.fail("semaphore.new", "max", "a number >= 1", max);
     const s = check.optCount("semaphore.new", "start", start) ?? 0;
+    // Copas took it and broke its own invariant (count <= max): give() would then cap it down.
+    if (s > max) check.fail("semaphore.new", "start", `a number from 0 to max (${max}), null or undefined`, start);
     this.#d = d;
     this.max = max;
     this.#count = s;

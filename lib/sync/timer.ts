@@ -130,6 +130,9 @@ export class Timer<P = unknown> {
     const d = tm.#d;
     const me = kernelOf(d).self("timer");
     if (tm.#errorhandler !== null) d.seterrorhandler(tm.#errorhandler);
+    // Cancelled before this thread first ran (wakeup had nothing to wake): done, as Copas's
+    // removethread would drop it.
+    if (tm.#thread !== me) return;
     yield* d.pause(first);
     while (tm.#thread === me) {
       if (!tm.recurring) {
@@ -171,7 +174,7 @@ export function makeTimerModule(d: Dispatcher): TimerModule {
   let unnamed = 0;
   return {
     new<P>(opts: TimerOptions<P>): Timer<P> {
-      if (typeof opts !== "object" || opts === null) check.fail("timer.new", "opts", "an object", opts);
+      if (typeof opts !== "object" || opts === null || Array.isArray(opts)) check.fail("timer.new", "opts", "an object ({ delay, callback, ... })", opts);
       if (typeof opts.delay !== "number" || !(opts.delay >= 0)) check.fail("timer.new", "opts.delay", "a number >= 0 (seconds)", opts.delay);
       check.func("timer.new", "opts.callback", opts.callback);
       const initial = check.optSeconds("timer.new", "opts.initial_delay", opts.initial_delay);

@@ -16,10 +16,10 @@ export const TIMEDOUT = 2;
 export const DESTROYED = 3;
 /** Its thread was removed (removethread, future.cancel) while it waited. */
 export const GONE = 4;
-export type WaitState = typeof WAITING | typeof GRANTED | typeof TIMEDOUT | typeof DESTROYED | typeof GONE;
+type WaitState = typeof WAITING | typeof GRANTED | typeof TIMEDOUT | typeof DESTROYED | typeof GONE;
 
 /** What a waiter waits on: a lock or a semaphore. */
-export interface WaitHome {
+interface WaitHome {
   /** The waiter's timeout fired while it was WAITING. */
   _expire(w: Waiter): void;
   /** The waiter's thread was unwound (removed) before it resumed: WAITING or GRANTED. */

@@ -47,6 +47,7 @@ describe("dispatcher: the error-handler path survives anything (issue 10, items 
     const copas = new Copas();
     const err = stubStderr();
     copas.addnamedthread("odd", function* () {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a value without a prototype is the case under test
       throw Object.create(null) as object;
     });
     await copas.loop();

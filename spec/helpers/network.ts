@@ -78,7 +78,7 @@ export function blackholeNetwork(clock: Clock): { socket: SocketModule; streams:
       streams.push(s);
       return s;
     },
-    listen: async () => [null, "permission denied"],
+    listen: () => Promise.resolve([null, "permission denied"]),
   };
   return { socket: makeSocketModule(net), streams };
 }

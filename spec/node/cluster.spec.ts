@@ -77,9 +77,9 @@ async function start(file: string, env: Record<string, string>, ready: RegExp, c
   });
   running.push(child);
   let err = "";
-  child.stderr!.on("data", (d) => (err += d));
+  child.stderr.on("data", (d) => (err += d));
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const out = new Lines(child.stdout!);
+  const out = new Lines(child.stdout);
   let port = 0;
   for (let i = 0; i < count; i++) port = Number((await out.until(ready).catch((e: Error) => Promise.reject(new Error(`${e.message}\n${err}`))))[1]);
   return { child, out, port, exit, stderr: () => err };

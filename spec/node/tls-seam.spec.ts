@@ -6,7 +6,7 @@ import { expect } from "chai";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { Copas, HANDSHAKE_TIMEOUT, TlsHandshakeError, type CopasSocket } from "copas";
-import { FakeClock } from "../helpers/fake-clock.js";
+import { autoClock } from "../helpers/run.js";
 
 const F = fileURLToPath(new URL("../fixtures/", import.meta.url));
 const serverA = { mode: "server", key: F + "serverAkey.pem", certificate: F + "serverA.pem" };
@@ -76,7 +76,7 @@ describe("node: TLS through the Network seam", () => {
 
   describe("handshake time limit", () => {
     it(`drops a TLS client that sends nothing after HANDSHAKE_TIMEOUT (${HANDSHAKE_TIMEOUT} s) of copas time; the handler never runs`, async () => {
-      const clock = new FakeClock(1000, true); // jumps to the end of each finite idle wait
+      const clock = autoClock(1000); // jumps to the next timer whenever the dispatcher idles
       const copas = new Copas({ clock });
       const errs: unknown[] = [];
       copas.seterrorhandler((e) => void errs.push(e), true);

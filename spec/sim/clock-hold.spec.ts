@@ -44,7 +44,7 @@ describe("sim: ManualClock held by real work in flight", () => {
     const out = execFileSync(
       process.execPath,
       [
-        "--conditions=source",
+        "--conditions=copas-source",
         "--import",
         "tsx",
         "--input-type=module",

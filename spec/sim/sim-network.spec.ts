@@ -278,7 +278,7 @@ describe("sim/sim-network", () => {
       const [server] = await net.socket.bind("*", 5432);
       const names: unknown[] = [];
       copas.addserver(server!, function* (skt) {
-        const raw = skt as unknown as TcpSocket;
+        const raw = skt;
         names.push(raw.getsockname(), raw.getpeername());
       });
       copas.addthread(function* () {
@@ -315,7 +315,7 @@ describe("sim/sim-network", () => {
       const got: unknown[] = [];
       let serverSide: TcpSocket | null = null;
       copas.addserver(server!, function* (skt) {
-        serverSide = skt as unknown as TcpSocket;
+        serverSide = skt;
         yield* copas.pause(10); // not reading yet
         const [all] = yield* copas.receive(skt, size);
         got.push(all!.length, copas.gettime() >= 10);

@@ -9,13 +9,17 @@ function pair(latency = 1, chunkSize = Infinity) {
   let blocked = false;
   const held: (() => void)[] = [];
   const fabric: SimFabric = {
-    _clock: clock,
+    clock,
     _delay: () => latency,
     _chunkSize: chunkSize,
     _blocked: () => blocked,
     _hold: (_a, _b, fn) => held.push(fn),
     _tracing: true,
     _log: (l) => log.push(`${clock.now()} ${l}`),
+    _downs: 0,
+    _isDown: () => false,
+    _faults: null,
+    _gone: () => {},
   };
   const a = new SimStream(fabric, "a", 1, "b", 2, false);
   const b = new SimStream(fabric, "b", 2, "a", 1, false);

@@ -233,7 +233,7 @@ describe("sim: TLS over the simulated network", () => {
       return new Copas({ network: { socket: makeSocketModule(n) } });
     }
 
-    for (const [kind, name] of [["sim", "the simulated network"], ["lab", "the network 'lab'"]]) {
+    for (const [kind, name] of [["sim", "the simulated network"], ["lab", "the network 'lab'"]] as const) {
       it(`dohandshake says ${name} cannot secure connections (no TypeError from inside)`, async () => {
         const { net } = sim();
         const copas = bare(net, kind);

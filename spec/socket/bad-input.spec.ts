@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { Copas, type TcpSocket, type UdpSocket } from "copas";
-import { FakeClock } from "../helpers/fake-clock.js";
+import { ManualClock } from "copas/sim";
 import { pair } from "../helpers/net.js";
 
 const SEED = 20_240_910;
@@ -61,7 +61,7 @@ describe("socket: bad inputs (fast-check properties, issue 10)", () => {
   let copas: Copas;
 
   beforeEach(() => {
-    copas = new Copas({ clock: new FakeClock(0) });
+    copas = new Copas({ clock: new ManualClock(0) });
   });
 
   it("any call on a connected TCP object: a TypeError or a result tuple; the connection still works", async function () {
@@ -109,7 +109,7 @@ describe("socket: bad inputs (fast-check properties, issue 10)", () => {
     let u: UdpSocket;
 
     before(async () => {
-      copas = new Copas({ clock: new FakeClock(0) });
+      copas = new Copas({ clock: new ManualClock(0) });
       [a, b] = await pair(copas);
       u = copas.socket.udp();
       await u.setsockname("127.0.0.1", 0);

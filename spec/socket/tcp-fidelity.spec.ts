@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { EventEmitter } from "node:events";
 import net from "node:net";
 import { Copas, type TcpSocket } from "copas";
-import { FakeClock } from "../helpers/fake-clock.js";
+import { ManualClock } from "copas/sim";
 import { listen, pair, rawPair, received } from "../helpers/net.js";
 import type { Network, StreamLike } from "../../lib/socket/network.js";
 import { makeSocketModule } from "../../lib/socket/socket-module.js";
@@ -34,7 +34,7 @@ describe("socket/tcp: LuaSocket's results (issue 9)", () => {
   const open: { close(): unknown }[] = [];
 
   beforeEach(() => {
-    copas = new Copas({ clock: new FakeClock(0) });
+    copas = new Copas({ clock: new ManualClock(0) });
   });
 
   afterEach(() => {
@@ -131,9 +131,9 @@ describe("socket/tcp: LuaSocket's results (issue 9)", () => {
       const stream = new RefusingStream();
       const network: Network = {
         kind: "real",
-        clock: new FakeClock(0),
+        clock: new ManualClock(0),
         connect: () => stream,
-        listen: async () => [null, "permission denied"],
+        listen: () => Promise.resolve([null, "permission denied"]),
       };
       const s = makeSocketModule(network).tcp();
       s.connect("127.0.0.1", 9);

@@ -3,15 +3,16 @@
 // Real datagram sockets on 127.0.0.1 port 0; every wait is on an event.
 
 import { expect } from "chai";
+import { inspect } from "node:util";
 import { Copas, type UdpSocket } from "copas";
-import { FakeClock } from "../helpers/fake-clock.js";
+import { ManualClock } from "copas/sim";
 
 describe("socket/udp: LuaSocket's results (issue 9)", () => {
   let copas: Copas;
   const open: UdpSocket[] = [];
 
   beforeEach(() => {
-    copas = new Copas({ clock: new FakeClock(0) });
+    copas = new Copas({ clock: new ManualClock(0) });
   });
 
   afterEach(() => {
@@ -111,7 +112,7 @@ describe("socket/udp: LuaSocket's results (issue 9)", () => {
   describe("bad arguments are TypeErrors naming them", () => {
     it("receive sizes and option values", async () => {
       const [c] = await bound();
-      for (const size of [-1, NaN, Infinity, "10", {}]) {
+      for (const size of [-1, NaN, Infinity, "10", {}] as unknown[]) {
         expect(() => c.receive(size as never), String(size)).to.throw(TypeError, "'size'");
         expect(() => c.receivefrom(size as never), String(size)).to.throw(TypeError, "'size'");
       }
@@ -126,7 +127,7 @@ describe("socket/udp: LuaSocket's results (issue 9)", () => {
         ["recv-backlog", Infinity],
         ["recv-backlog", NaN],
       ] as const) {
-        expect(() => c.setoption(name, value), `${name} ${String(value)}`).to.throw(TypeError, "'value'");
+        expect(() => c.setoption(name, value), `${name} ${inspect(value)}`).to.throw(TypeError, "'value'");
       }
       expect(c.getoption("recv-backlog")).to.deep.equal([256, null]);
     });
