@@ -91,10 +91,13 @@ export interface HttpRequestParams {
   password?: string;
   /** The request target, as sent (default: from the path, params and query). */
   uri?: string;
-  /** URL parts, overriding the url's: `authority` (the Host header), `params` (";..."), `query` ("?..."). */
+  /** The URL's authority, overriding the url's (the Host header: `user:password@host:port`). */
   authority?: string;
+  /** The URL's `;params`, overriding the url's. */
   params?: string;
+  /** The URL's query, without `?`, overriding the url's. */
   query?: string;
+  /** The URL's fragment, without `#` (never sent). */
   fragment?: string;
   /** TLS (https): LuaSec's client keys. `verify` defaults to "peer"; "none" opts out. */
   verify?: string | string[];

@@ -21,15 +21,24 @@ import { SimNetwork, type Latency } from "./sim-network.js";
 
 /** What the explorer uses of a dispatcher (a Copas made on the world's network). */
 export interface Explorable {
+  /** As `copas.loop()`: runs until finished. */
   loop(): Promise<void>;
+  /** As `copas.step(timeout)`: one step. */
   step(timeout?: number | null): Promise<boolean>;
+  /** As `copas.finished()`. */
   finished(): boolean;
+  /** As `copas.exit()`. */
   exit(): void;
+  /** As `copas.exiting()`. */
   exiting(): boolean;
+  /** As `copas.cancelall()`: drops every thread and server (a run's end). */
   cancelall(): void;
+  /** As `copas.gettrace()`: the run's trace lines. */
   gettrace(): string[];
+  /** As `copas.gettraceback(msg, thread, skt)`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any dispatcher's Thread and socket types, without importing them
   gettraceback(msg?: unknown, thread?: any, skt?: any): string;
+  /** As `copas.seterrorhandler(fn, isDefault)`: the explorer catches the threads' errors. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
   seterrorhandler(fn: (err: unknown, thread: any, skt: any) => unknown, isDefault?: boolean): void;
 }
@@ -43,6 +52,7 @@ export interface World<D> {
   readonly seed: number;
   /** Virtual time, with autoAdvance on. */
   readonly clock: ManualClock;
+  /** The simulated network of this run, seeded with `seed`. */
   readonly net: SimNetwork;
   /** The dispatcher on `net`: add servers, threads and hosts to it. */
   readonly copas: D;
@@ -58,7 +68,9 @@ export interface World<D> {
  * run is over.
  */
 export interface Checks {
+  /** Checked after every step of the dispatcher, and at the end. */
   invariant?: () => unknown;
+  /** Checked once, when the run is over. */
   end?: () => unknown;
 }
 
@@ -99,14 +111,17 @@ export interface ExploreOptions {
 
 /** A failing run. */
 export interface ExploreFailure {
+  /** The seed of the failing run (replay it with `SEED=`). */
   seed: number;
   /** Virtual time of the failure. */
   time: number;
   /** What failed. */
   message: string;
+  /** The thrown value (an assertion error, say), if any. */
   error: unknown;
-  /** The whole trace of the failing run, and its last lines. */
+  /** The whole trace of the failing run. */
   trace: string[];
+  /** Its last lines. */
   tail: string[];
   /** Seeded faults that came up in the run. */
   faults: number;
@@ -120,6 +135,7 @@ export interface ExploreFailure {
   report: string;
 }
 
+/** What `explore` gives: how many seeds ran, and the first failure. */
 export interface ExploreResult {
   /** Seeds run (the failing one included). */
   runs: number;

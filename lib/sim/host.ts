@@ -45,6 +45,7 @@ export class SimHost {
 
   /** @internal made by SimNetwork.host. */
   constructor(
+    /** The host's name (its address on the network). */
     readonly name: string,
     /** @internal */
     public _start: HostStart | null,
