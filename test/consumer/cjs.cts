@@ -9,7 +9,8 @@ const clock = new simModule.ManualClock();
 clock.autoAdvance = true; // pause(1) takes no real time
 const d = new Copas({ clock });
 if (typeof copas !== "function" || !(copas instanceof Copas)) throw new Error("require('copas').default is not the callable dispatcher");
-if (socketModule.default.tcp !== copas.socket.tcp) throw new Error("copas/socket differs from copas.socket");
+// "copas/socket" and "copas" export the same LuaSocket layer (the default world's: it follows setDefaultWorld).
+if (socketModule.default.tcp !== copasModule.socket.tcp) throw new Error("copas/socket differs from the socket of copas");
 let ran = false;
 d.addthread(function* () {
   yield* d.pause(1);
