@@ -422,7 +422,7 @@ export class Dispatcher {
    * Lua's `math.random` on this dispatcher's generator: `random()` a float in [0, 1),
    * `random(m)` an integer in [1, m], `random(m, n)` one in [m, n]. On a SimNetwork it is
    * seeded by the network's seed, so runs replay; otherwise it is real entropy. Handler code
-   * that uses Math.random or crypto instead cannot be replayed from a seed.
+   * that uses the global random generator or crypto instead cannot be replayed from a seed.
    */
   random(m?: number | null, n?: number | null): number {
     const src = this.#random;

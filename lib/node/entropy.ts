@@ -1,5 +1,5 @@
 // Real entropy for `copas.random()` off the simulator: the platform's CSPRNG, read in batches
-// (one call per 128 numbers). Not Math.random: nothing in the library uses it.
+// (one call per 128 numbers). Never the global JavaScript random generator: nothing in the library uses it.
 
 import { getRandomValues } from "node:crypto";
 

@@ -5,7 +5,7 @@
 //
 // Runs are made without a trace (it is the costly part); a failing seed is run again with the
 // trace on, which is also a check that the run replays bit for bit (a scenario that reads real
-// time, Math.random or crypto does not, and the report says so). Shrinking runs the failing
+// time, the global random generator or crypto does not, and the report says so). Shrinking runs the failing
 // seed again with some of its seeded faults left out (same draws, fewer faults: see
 // FaultPlan.keep) and keeps the smallest set of faults that still fails (delta debugging).
 //
@@ -330,7 +330,7 @@ function format(f: Omit<ExploreFailure, "report">, runs: number, tailLen: number
       (f.keep === null ? "" : f.keep.length === 0 ? "; it fails with none of them" : `; it still fails with only #${f.keep.join(", #")}`),
   ];
   if (!f.replayed) {
-    lines.push("  WARNING: the seed did not fail the same way when run again: the scenario is not deterministic (Math.random, crypto or real time in handler code?)");
+    lines.push("  WARNING: the seed did not fail the same way when run again: the scenario is not deterministic (the global random generator, crypto or real time in handler code?)");
   }
   const faultLines = f.trace.filter((l) => l.includes(" fault "));
   if (faultLines.length > 0) {
