@@ -47,6 +47,7 @@ export { HANDSHAKE_TIMEOUT } from "./core/handshake.js";
 export type { SocketModule } from "./socket/socket-module.js";
 export type { Selectable } from "./socket/select.js";
 export type { Clock } from "./common/clock.js";
+export { preciseClock } from "./node/precise-clock.js";
 export { Lock, LOCK_TIMEOUT } from "./sync/lock.js";
 export type { LockModule, LockGetResult, TrueResult } from "./sync/lock.js";
 export { Semaphore, SEMAPHORE_TIMEOUT } from "./sync/semaphore.js";

@@ -422,7 +422,7 @@ export class TcpSocket extends Selectable {
         : bytes.subarray(start - 1, start - 1 + n);
     // Told when this write is flushed only if it leaves the buffer full: then a waiting
     // sender is woken exactly once, when there is room again.
-    if (s.writableLength + n >= this.#sendLimit) s.write(chunk, "latin1", (this.#flushed ??= () => this._fireWrite()));
+    if (n >= space) s.write(chunk, "latin1", (this.#flushed ??= () => this._fireWrite()));
     else s.write(chunk, "latin1");
     // The OS refused these very bytes (EPIPE, ECONNRESET: the peer is gone; Node reports it
     // only later): nothing was sent, as LuaSocket's send would say.
