@@ -35,7 +35,7 @@ import type { UdpSocket } from "../socket/udp.js";
 import { registerKernelReader, TimeoutKind, type DebugHook, type Kernel, type TlsProvider, type WaitDescription } from "./kernel.js";
 import { HANDSHAKE_TIMEOUT, networkTls } from "./handshake.js";
 import * as ops from "./ops.js";
-import { stateOf, type SocketState } from "./socket-state.js";
+import { dequeue, enqueue, hasWaiter, stateOf, unqueue, waiters, type SocketState } from "./socket-state.js";
 import { StepStats } from "./stats.js";
 import { Trace } from "./trace.js";
 import { AWAIT, DONE, drive, NEXT, RETURN, State, SUSPEND, THROW, Thread, type TimerEntry } from "./trampoline.js";
@@ -865,7 +865,7 @@ export class Dispatcher {
     for (const s of [...this.#reading, ...this.#writing]) {
       const st = s._slot as SocketState | null;
       if (st === null) continue;
-      for (const t of [...(st.rq ?? []), ...(st.wq ?? [])]) {
+      for (const t of waiters(st)) {
         this.#detach(t);
         t._state = State.Dead;
       }
@@ -1449,23 +1449,15 @@ export class Dispatcher {
       if (to > 0 && to !== Infinity) this.#setTimeout(t, to, this.#socketTimeout);
     }
     t._socket = s;
-    // Queues start as one-slot arrays (`[t]`, not `[]` then push, which reserves 17 slots):
-    // nearly every socket only ever has one waiter, and 10,000 idle ones add up.
     if (dir === READ) {
       t._state = State.Reading;
-      const q = st.rq;
-      if (q === null) st.rq = [t];
-      else q.push(t);
-      if (q === null || q.length === 1) {
+      if (enqueue(st, READ, t)) {
         if (!st.inR) this.#addReading(s, st);
         this.#watch(s, READ);
       }
     } else {
       t._state = State.Writing;
-      const q = st.wq;
-      if (q === null) st.wq = [t];
-      else q.push(t);
-      if (q === null || q.length === 1) {
+      if (enqueue(st, WRITE, t)) {
         if (!st.inW) {
           st.inW = true;
           this.#writing.add(s);
@@ -1510,16 +1502,15 @@ export class Dispatcher {
       this.#accept(s, st);
       return;
     }
-    const q = dir === READ ? st.rq : st.wq;
-    if (q === null || q.length === 0) return;
-    const t = q.shift()!;
-    if (q.length > 0) this.#watch(s, dir);
+    const t = dequeue(st, dir);
+    if (t === null) return;
+    if (hasWaiter(st, dir)) this.#watch(s, dir);
     t._socket = null;
     if (this.#trace !== null) this.#trace.event("run", t, `${dir === READ ? "readable" : "writable"} ${this.getsocketname(s)}`);
     this.#resume(t, s);
     // Leaves the set only if no thread waits now: the one resumed usually waits again on this
     // socket (the next line), and then the set is not touched at all.
-    if (q.length === 0) {
+    if (!hasWaiter(st, dir)) {
       if (dir === READ) this.#deleteReading(s, st);
       else if (st.inW) {
         st.inW = false;
@@ -1697,10 +1688,8 @@ export class Dispatcher {
         const s = t._socket!;
         const st = s._slot as SocketState;
         const read = t._state === State.Reading;
-        const q = read ? st.rq! : st.wq!;
-        const i = q.indexOf(t);
-        if (i !== -1) q.splice(i, 1);
-        if (q.length === 0) {
+        unqueue(st, read ? READ : WRITE, t);
+        if (!hasWaiter(st, read ? READ : WRITE)) {
           if (read) {
             if (!st.handler) this.#deleteReading(s, st);
             if (s._rw === this.#watcher && !st.handler) s._rw = null;

@@ -21,24 +21,23 @@ export interface Watcher {
 export abstract class Selectable {
   /** @internal Read watcher (the dispatcher's), called once when the socket becomes readable, then cleared. */
   _rw: Watcher | null = null;
-  /** @internal Write watcher, likewise. */
-  _ww: Watcher | null = null;
+  /**
+   * @internal
+   * The slot of the dispatcher that serves this socket (lib/core/socket-state.ts): its waiting
+   * threads, name, timeouts. The socket layer never reads it; it lives here so the hot path
+   * needs no map lookup. (Next to `_rw`: every read event reads both.)
+   */
+  _slot: object | null = null;
   /**
    * @internal
    * `socket.select`'s own read and write watchers: slots apart from the dispatcher's, so a
    * select and a copas thread waiting on one socket are both told, whichever came first.
    */
   _srw: Watcher | null = null;
+  /** @internal Write watcher, likewise. */
+  _ww: Watcher | null = null;
   /** @internal */
   _sww: Watcher | null = null;
-
-  /**
-   * @internal
-   * The slot of the dispatcher that serves this socket (lib/core/socket-state.ts): its waiting
-   * threads, name, timeouts. The socket layer never reads it; it lives here so the hot path
-   * needs no map lookup.
-   */
-  _slot: object | null = null;
 
   /** @internal Identity of the network this socket lives on (the real one, or a SimNetwork). */
   abstract readonly _network: object;
